@@ -1,0 +1,107 @@
+/**
+ * One data file of a bundle: its header matched to canonical field names
+ * (any order, any case, known aliases), then its rows.
+ *
+ * @module
+ */
+import { COMMON_FIELDS, ENTITIES, isEntityName } from "../../model/entities.ts";
+import { decodeText } from "../csv/decode.ts";
+import { readCsv } from "../csv/mod.ts";
+import { FileError, type FileMode, type SourceEvent, type SourceIssue } from "../types.ts";
+
+interface Header {
+  /** Canonical name of each column. */
+  names: string[];
+  /** Index of the column holding the key. */
+  keyColumn: number;
+  warnings: string[];
+}
+
+function matchHeader(file: string, entity: string, columns: string[]): Header {
+  const known = new Map<string, string>();
+  const spec = isEntityName(entity) ? ENTITIES[entity] : undefined;
+  for (const name of COMMON_FIELDS) known.set(name.toLowerCase(), name);
+  for (const f of spec?.fields ?? []) known.set(f.name.toLowerCase(), f.name);
+  const aliases = spec?.aliases ?? {};
+  const names: string[] = [];
+  const unknown: string[] = [];
+  const aliased: string[] = [];
+  for (const raw of columns) {
+    const column = raw.trim();
+    const lower = column.toLowerCase();
+    let name = known.get(lower);
+    if (!name && aliases[lower]) {
+      name = aliases[lower];
+      aliased.push(`${column} read as ${name}`);
+    }
+    if (!name) {
+      name = column;
+      if (spec) unknown.push(column);
+    }
+    if (name === "") throw new FileError(file, 1, `column ${names.length + 1} of the header has no name`);
+    if (names.includes(name)) throw new FileError(file, 1, `column "${column}" appears twice in the header`);
+    names.push(name);
+  }
+  const warnings: string[] = [];
+  if (aliased.length) warnings.push(`columns named the pre-1.1 way: ${aliased.join(", ")}`);
+  if (unknown.length) warnings.push(`columns not in OneRoster kept as extension fields: ${unknown.join(", ")}`);
+  let keyColumn = names.indexOf("sourcedId");
+  if (spec) {
+    if (keyColumn < 0) throw new FileError(file, 1, `wrong header: no sourcedId column (found: ${columns.join(", ")}); is this the right file?`);
+    const missing = spec.fields.filter((f) => f.required && !names.includes(f.name)).map((f) => f.name);
+    if (missing.length) throw new FileError(file, 1, `wrong header: required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} missing (found: ${columns.join(", ")})`);
+  } else if (keyColumn < 0) {
+    // A vendor's extra file is keyed by its first column.
+    keyColumn = 0;
+    names[0] = "sourcedId";
+  }
+  return { names, keyColumn, warnings };
+}
+
+/**
+ * Streams one data file as canonical rows, in batches.
+ *
+ * @example
+ * for await (const batch of readDataFile(bytes, "users.csv", "users", "bulk")) …
+ */
+export async function* readDataFile(
+  bytes: AsyncIterable<Uint8Array>,
+  file: string,
+  entity: string,
+  mode: FileMode,
+): AsyncGenerator<SourceEvent[]> {
+  let header: Header | undefined;
+  yield [{ kind: "file", file, entity, mode }];
+  for await (const batch of readCsv(decodeText(bytes, file), { file })) {
+    const out: SourceEvent[] = [];
+    for (const rec of batch) {
+      if (!header) {
+        if ("error" in rec) throw new FileError(file, rec.line, `header: ${rec.error}`);
+        header = matchHeader(file, entity, rec.fields);
+        for (const message of header.warnings) out.push(issue(file, rec.line, entity, "", "WARNING", message));
+        continue;
+      }
+      if ("error" in rec) {
+        out.push(issue(file, rec.line, entity, "", "ERROR", `${rec.error}; the row is skipped`));
+        continue;
+      }
+      const values = rec.fields;
+      const names = header.names;
+      if (values.length !== names.length) {
+        const id = values[header.keyColumn] ?? "";
+        out.push(issue(file, rec.line, entity, id, "ERROR",
+          `expected ${names.length} fields as in the header, found ${values.length}; check for an unquoted comma or a cut-off line`));
+        continue;
+      }
+      const fields: Record<string, string> = {};
+      for (let i = 0; i < names.length; i++) fields[names[i]!] = values[i]!;
+      out.push({ kind: "row", file, line: rec.line, entity, fields });
+    }
+    if (out.length) yield out;
+  }
+  if (!header) throw new FileError(file, 1, "is empty; expected a header row starting sourcedId,status,dateLastModified");
+}
+
+function issue(file: string, line: number, entity: string, sourcedId: string, severity: "ERROR" | "WARNING", message: string): SourceIssue {
+  return { kind: "issue", file, line, entity, sourcedId, severity, message };
+}

@@ -1,0 +1,68 @@
+/**
+ * OneRoster CSV 1.1 / 1.2 bundles: a folder or a .zip holding manifest.csv
+ * and the data files it declares. Streams canonical rows, file by file, in
+ * dependency order.
+ *
+ * @module
+ */
+import { ENTITIES, IMPORT_ORDER, isEntityName } from "../../model/entities.ts";
+import { FileError, type SourceEvent, type SourceStream } from "../types.ts";
+import { openBundle } from "./_bundle.ts";
+import { readDataFile } from "./_file.ts";
+import { readManifest } from "./_manifest.ts";
+
+export { openBundle, type Bundle } from "./_bundle.ts";
+
+/**
+ * Streams a bundle. File-level problems (no manifest, a declared file
+ * missing, a wrong header, a file cut off inside a quote) throw
+ * {@link FileError}; row problems arrive as issues.
+ *
+ * @example
+ * for await (const batch of readOneRosterBundle(["/tmp/bundle.zip"])) for (const e of batch) …
+ */
+export async function* readOneRosterBundle(paths: readonly string[]): SourceStream {
+  const bundle = await openBundle(paths);
+  try {
+    const present = new Map(bundle.names.map((n) => [n.toLowerCase(), n]));
+    const manifestName = present.get("manifest.csv");
+    if (!manifestName) {
+      throw new FileError("manifest.csv", 0, `is missing; a OneRoster bundle needs it beside the data files (found: ${bundle.names.join(", ") || "nothing"})`);
+    }
+    const manifest = await readManifest(await bundle.open(manifestName));
+    const prelude: SourceEvent[] = [...manifest.issues];
+    for (const [name, declared] of manifest.files) {
+      const actual = present.get(`${name}.csv`);
+      if (declared.mode !== "absent" && !actual) {
+        throw new FileError("manifest.csv", declared.line, `declares file.${name}=${declared.mode} but ${name}.csv is not in the bundle`);
+      }
+      if (declared.mode === "absent" && actual) {
+        prelude.push(warning(actual, `is present but manifest.csv declares file.${name}=absent; the file is ignored`));
+      }
+    }
+    const plan: { name: string; entity: string; mode: "bulk" | "delta" }[] = [];
+    for (const entity of IMPORT_ORDER) {
+      const declared = manifest.files.get(entity.toLowerCase());
+      if (declared && declared.mode !== "absent") plan.push({ name: present.get(ENTITIES[entity].file.toLowerCase())!, entity, mode: declared.mode });
+    }
+    for (const [lower, name] of present) {
+      if (lower === "manifest.csv" || !lower.endsWith(".csv")) continue;
+      const base = name.slice(0, -4);
+      if (isEntityName(base) || [...IMPORT_ORDER].some((e) => e.toLowerCase() === base.toLowerCase())) {
+        if (!manifest.files.has(base.toLowerCase())) prelude.push(warning(name, `is not declared in manifest.csv; add file.${base}=bulk or delta. The file is ignored`));
+        continue;
+      }
+      // A vendor's extra file rides along: stored as its own entity, never deleting anything.
+      prelude.push(warning(name, `is not a OneRoster file; its rows are stored as extension entity "${base}"`));
+      plan.push({ name, entity: base, mode: "delta" });
+    }
+    if (prelude.length) yield prelude;
+    for (const step of plan) yield* readDataFile(await bundle.open(step.name), step.name, step.entity, step.mode);
+  } finally {
+    bundle.close();
+  }
+}
+
+function warning(file: string, message: string): SourceEvent {
+  return { kind: "issue", file, line: 0, entity: "manifest", sourcedId: "", severity: "WARNING", message };
+}

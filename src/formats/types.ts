@@ -1,0 +1,75 @@
+/**
+ * What every input format adapter produces: a stream of canonical rows.
+ *
+ * An adapter reads one submission (a OneRoster bundle, an IMS Enterprise XML
+ * file, a delimited file) and turns it into {@link SourceRow}s named with
+ * OneRoster entity and field names. It only reads: validation of values,
+ * references and the plan against the store happen later in the importer.
+ *
+ * @module
+ */
+
+/** How the rows of one file relate to what the store already holds. */
+export type FileMode = "bulk" | "delta";
+
+/** Opens one entity's file inside a submission. */
+export interface FileStart {
+  kind: "file";
+  /** Name shown to people in results: `users.csv`, `roster.xml`. */
+  file: string;
+  /** OneRoster entity name (`users`, `enrollments`…) or an extension entity. */
+  entity: string;
+  /** bulk: rows absent from this file are deleted; delta: only the rows given change. */
+  mode: FileMode;
+}
+
+/** One record as the source gave it, fields by canonical name, values as text. */
+export interface SourceRow {
+  kind: "row";
+  file: string;
+  /** Line where the row starts, counted as an editor shows it (1-based, the header is line 1). */
+  line: number;
+  entity: string;
+  /** Canonical field name → raw text ("" for an empty field). */
+  fields: Record<string, string>;
+  /** "delete" when the source says so (IMS recstatus 3); OneRoster deltas say it with `status`. */
+  op?: "upsert" | "delete";
+  /** Field names whose blank value must keep the stored value (mapping `blank: keep`). */
+  keepBlank?: string[];
+}
+
+/** A problem the adapter found in one row or one header: reported, never fatal. */
+export interface SourceIssue {
+  kind: "issue";
+  file: string;
+  line: number;
+  entity: string;
+  sourcedId: string;
+  severity: "ERROR" | "WARNING";
+  message: string;
+}
+
+export type SourceEvent = FileStart | SourceRow | SourceIssue;
+
+/**
+ * A problem that makes a whole file unusable (missing file, wrong header,
+ * unterminated quote at end of file, invalid UTF-8, binary garbage).
+ * Nothing of the submission is applied when one is thrown.
+ */
+export class FileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
+    super(line > 0 ? `${file} line ${line}: ${message}` : `${file}: ${message}`);
+    this.name = "FileError";
+  }
+}
+
+/**
+ * An adapter streams events in batches (one await per batch, not per row, keeps
+ * the hot loop fast). Files come in dependency order: orgs, academicSessions,
+ * courses, classes, users, roles, enrollments, demographics, then the rest.
+ */
+export type SourceStream = AsyncIterable<SourceEvent[]>;

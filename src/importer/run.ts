@@ -1,0 +1,206 @@
+/**
+ * One import, start to finish: stage → plan → gate → apply, recorded as a
+ * job. The same function serves `rosterbox validate` (dry run), `rosterbox
+ * import`, and the appliance's jobs; it runs in a worker thread.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, mkdirSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { FileError, openSource, type FormatName, type SourceOptions } from "../formats/mod.ts";
+import { loadJob, newJobId, saveJob, type JobRecord } from "../store/jobs.ts";
+import { packageKey } from "../store/keys.ts";
+import { flushStore, type Store } from "../store/mod.ts";
+import { applyPlan, checkpointKey } from "./apply.ts";
+import { countsOf, totals, type CountsByEntity } from "./counts.ts";
+import { existingCount, walkPlan, type PlanContext } from "./plan.ts";
+import { ResultsWriter } from "./results.ts";
+import { stagePackage } from "./stage.ts";
+import { breaches, DEFAULT_THRESHOLDS, type EntityPlanCounts, type Thresholds } from "./thresholds.ts";
+
+export interface ImportRequest {
+  tenant: string;
+  feed: string;
+  format: FormatName;
+  paths: string[];
+  dryRun?: boolean;
+  thresholds?: Thresholds;
+  /** Apply even over a threshold (a person approved it in advance). */
+  approve?: boolean;
+  /** Plan and apply even when the package is identical to the last one applied. */
+  reprocess?: boolean;
+  /** Where the results CSV goes; default `<data_dir>/results/<job>.csv`. */
+  resultsPath?: string;
+  source?: SourceOptions;
+  jobId?: string;
+}
+
+export interface Progress {
+  phase: "hashing" | "staging" | "planning" | "applying";
+  rows: number;
+  changed?: number;
+}
+
+export type ProgressHook = (p: Progress) => void;
+
+/**
+ * Runs an import as a job and returns its final record.
+ *
+ * @example
+ * const job = await runImport(store, dataDir, { tenant: "strata", feed: "OneRoster", format: "oneroster-csv", paths: ["/tmp/b"] });
+ * job.status; // "complete"
+ */
+export async function runImport(store: Store, dataDir: string, req: ImportRequest, progress?: ProgressHook): Promise<JobRecord> {
+  const id = req.jobId ?? newJobId();
+  const resultsPath = req.resultsPath ?? join(dataDir, "results", `${id}.csv`);
+  mkdirSync(dirname(resultsPath), { recursive: true });
+  const job: JobRecord = {
+    id, tenant: req.tenant, feed: req.feed, format: req.format, paths: req.paths,
+    files: [], status: "running", phase: "staging", dryRun: req.dryRun === true, rows: 0, counts: {},
+    message: "", resultsPath, receivedAt: new Date().toISOString(), startedAt: new Date().toISOString(),
+    request: req as unknown as Record<string, unknown>,
+  };
+  saveJob(store, job);
+  progress?.({ phase: "hashing", rows: 0 });
+  const hash = await packageHash(req.paths);
+  job.request = { ...job.request, packageHash: hash };
+  const last = store.packages.get(packageKey(req.tenant, req.feed));
+  if (!req.reprocess && last?.hash === hash) return finishIdentical(store, job, last.job);
+
+  const results = new ResultsWriter(resultsPath);
+  const staging = store.staging(id);
+  try {
+    const staged = await stagePackage(
+      { store, staging, tenant: req.tenant, results, counts: job.counts, onProgress: (rows) => progress?.({ phase: "staging", rows }) },
+      openSource(req.format, req.paths, req.source),
+    );
+    job.rows = staged.rows;
+    job.files = staged.files;
+    job.entities = staged.entities;
+  } catch (err) {
+    if (!(err instanceof FileError)) throw err;
+    results.write({ file: err.file, line: err.line, entity: "", sourcedId: "", action: "skip", status: "ERROR", message: err.message });
+    results.close();
+    await store.dropStaging(id);
+    return finish(store, job, "failed", `${err.message}. Nothing was applied.`);
+  }
+  progress?.({ phase: "planning", rows: job.rows });
+  const ctx: PlanContext = { store, staging, tenant: req.tenant, files: job.files, entities: job.entities! };
+  const planCounts = plan(ctx, job.counts, results);
+  results.close();
+
+  job.held = breaches(planCounts, req.thresholds ?? DEFAULT_THRESHOLDS);
+  if (job.held.length === 0) delete job.held;
+  if (job.held && !req.approve) {
+    job.phase = "planned";
+    if (job.dryRun) await store.dropStaging(id);
+    return finish(store, job, "held", `Held for approval: ${job.held.join("; ")}. Nothing was applied.`);
+  }
+  if (job.dryRun) {
+    await store.dropStaging(id);
+    return finish(store, job, outcome(job), `Dry run: ${describe(job.counts)}. Nothing was applied.`);
+  }
+  return applyJob(store, job, progress);
+}
+
+/**
+ * Applies a staged, planned job (after approval, or resuming after a crash).
+ *
+ * @example await applyJob(store, loadJob(store, id)!)
+ */
+export async function applyJob(store: Store, job: JobRecord, progress?: ProgressHook): Promise<JobRecord> {
+  job.phase = "applying";
+  job.status = "running";
+  saveJob(store, job);
+  await flushStore(store);
+  const staging = store.staging(job.id);
+  applyPlan({
+    store, staging, tenant: job.tenant, files: job.files, entities: job.entities ?? [], jobId: job.id,
+    onProgress: (changed) => progress?.({ phase: "applying", rows: job.rows, changed }),
+  });
+  const packageHashValue = job.request.packageHash as string | undefined;
+  if (packageHashValue) store.packages.putSync(packageKey(job.tenant, job.feed), { hash: packageHashValue, job: job.id });
+  store.jobs.removeSync(checkpointKey(job.id));
+  await store.dropStaging(job.id);
+  return finish(store, job, outcome(job), `Applied: ${describe(job.counts)}.`);
+}
+
+/** Resumes a job that was `running` when the process stopped. */
+export async function resumeImport(store: Store, dataDir: string, job: JobRecord, progress?: ProgressHook): Promise<JobRecord> {
+  if (job.phase === "applying") return applyJob(store, job, progress);
+  // Staging and planning wrote nothing to the store: start them again.
+  await store.dropStaging(job.id);
+  return runImport(store, dataDir, { ...(job.request as unknown as ImportRequest), jobId: job.id, resultsPath: job.resultsPath }, progress);
+}
+
+/** Walks the plan once: counts, the results rows, and the figures the thresholds need. */
+function plan(ctx: PlanContext, counts: CountsByEntity, results: ResultsWriter): Record<string, EntityPlanCounts> {
+  const out: Record<string, EntityPlanCounts> = {};
+  for (const pe of ctx.entities) out[pe.entity] ??= { existing: existingCount(ctx, pe.entity), deleted: 0, updated: 0 };
+  for (const a of walkPlan(ctx)) {
+    const c = countsOf(counts, a.entity);
+    switch (a.action) {
+      case "create": c.created++; break;
+      case "update": c.updated++; out[a.entity]!.updated++; break;
+      case "delete": c.deleted++; out[a.entity]!.deleted++; break;
+      case "unchanged": c.unchanged++; break;
+      case "skip": c.warnings++; break;
+    }
+    results.write({ file: a.file, line: a.line, entity: a.entity, sourcedId: a.sourcedId, action: a.action, status: a.status, message: a.message });
+  }
+  return out;
+}
+
+function outcome(job: JobRecord): "complete" | "incomplete" {
+  return totals(job.counts).errors > 0 ? "incomplete" : "complete";
+}
+
+function describe(counts: CountsByEntity): string {
+  const t = totals(counts);
+  return `${t.created} created, ${t.updated} updated, ${t.deleted} deleted, ${t.unchanged} unchanged, ${t.errors} rows rejected, ${t.warnings} warnings`;
+}
+
+async function finish(store: Store, job: JobRecord, status: JobRecord["status"], message: string): Promise<JobRecord> {
+  job.status = status;
+  job.message = message;
+  if (status !== "held") job.phase = "done";
+  job.finishedAt = new Date().toISOString();
+  saveJob(store, job);
+  await flushStore(store);
+  return job;
+}
+
+async function finishIdentical(store: Store, job: JobRecord, previousId: string): Promise<JobRecord> {
+  const previous = loadJob(store, previousId);
+  job.files = previous?.files ?? [];
+  job.rows = previous?.rows ?? 0;
+  for (const [entity, c] of Object.entries(previous?.counts ?? {})) {
+    const mine = countsOf(job.counts, entity);
+    mine.unchanged = c.created + c.updated + c.unchanged;
+  }
+  const results = new ResultsWriter(job.resultsPath);
+  const message = `identical to the package of job ${previousId}; nothing to do`;
+  results.write({ file: job.files.join(" "), line: 0, entity: "", sourcedId: "", action: "skip", status: "SUCCESS", message });
+  results.close();
+  return finish(store, job, "complete", `Nothing changed: this package is ${message}.`);
+}
+
+/** The content hash of a package: MD5 over each file's name and MD5, in name order. */
+async function packageHash(paths: readonly string[]): Promise<string> {
+  const files: string[] = [];
+  for (const p of paths) {
+    const info = await stat(p).catch(() => undefined);
+    if (info?.isDirectory()) for (const e of await readdir(p, { withFileTypes: true })) { if (e.isFile()) files.push(join(p, e.name)); }
+    else files.push(p);
+  }
+  const outer = createHash("md5");
+  for (const f of files.sort((a, b) => (a.split("/").pop()! < b.split("/").pop()! ? -1 : 1))) {
+    const inner = createHash("md5");
+    const exists = await stat(f).catch(() => undefined);
+    if (exists) for await (const chunk of createReadStream(f, { highWaterMark: 1 << 20 })) inner.update(chunk as Buffer);
+    outer.update(`${f.split("/").pop()}\x00${inner.digest("hex")}\n`);
+  }
+  return outer.digest("hex");
+}

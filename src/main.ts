@@ -1,0 +1,65 @@
+/**
+ * The `rosterbox` command line: a thin shell over the same functions the
+ * appliance uses.
+ *
+ * @module
+ */
+import { importCommand } from "./cli/import.ts";
+
+const HELP = `rosterbox — SIS roster drop box, importer and exporter
+
+Usage: rosterbox <command> [options]
+
+Commands:
+  validate --format F PATH...          offline dry run of files or a folder; exit 0 clean,
+           [--results FILE] [--json]   1 row errors, 2 file-level failure, 3 held
+           [--data-dir DIR --tenant T] (plan against that store instead of an empty one)
+           [--mapping FILE]            (delimited: YAML with entity, delimiter, quote, fields)
+  import --data-dir DIR --tenant T --format F PATH...
+           [--feed NAME] [--dry-run] [--json] [--results FILE] [--mapping FILE]
+           [--change-threshold 20%] [--update-threshold 75%] [--approve] [--reprocess]
+                                       apply files to a store without the service
+  serve --config FILE                  the appliance (SFTP, intake, jobs, web)   [not built yet]
+  config check --config FILE           validate a config                          [not built yet]
+  hash-password                        hash a password read on stdin              [not built yet]
+  token create --config FILE --name N  create an API token                        [not built yet]
+  export run --config FILE TENANT EXPORT  run one export now                      [not built yet]
+  jobs approve|cancel --config FILE JOB   decide a held job                       [not built yet]
+  backup --config FILE OUT / restore   copy of the data dir                       [not built yet]
+
+Formats: oneroster-csv (folder or .zip), ims-xml, delimited
+`;
+
+/**
+ * Runs the CLI and returns its exit code.
+ *
+ * @example process.exitCode = await main(["validate", "--format", "oneroster-csv", "bundle/"]);
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "validate":
+      return importCommand(rest, { dryRun: true });
+    case "import":
+      return importCommand(rest, { dryRun: false });
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(HELP);
+      return command === undefined ? 2 : 0;
+    default:
+      if (/^(serve|config|hash-password|token|export|jobs|backup|restore)$/.test(command)) {
+        process.stderr.write(`rosterbox ${command}: not built yet in this version; see the README's roadmap\n`);
+        return 2;
+      }
+      process.stderr.write(`rosterbox: unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+// Deno runs this file directly (deno run -A src/main.ts …).
+if ("Deno" in globalThis && (import.meta as ImportMeta & { main?: boolean }).main) {
+  const code = await main((globalThis as unknown as { Deno: { args: string[] } }).Deno.args);
+  (globalThis as unknown as { Deno: { exit(c: number): never } }).Deno.exit(code);
+}

@@ -1,0 +1,185 @@
+/**
+ * Field rules of the canonical model, compiled once per entity and applied
+ * to every row: required fields, enums, dates, booleans, id-safe sourcedIds,
+ * lists. References to other records are the importer's business (they need
+ * the package and the store); this module only says which fields hold them.
+ *
+ * @module
+ */
+import { ENTITIES, type EntityName, type FieldSpec, isEntityName } from "./entities.ts";
+
+/** A reference a row makes: `field` holds `id`, which must exist in `entity`. */
+export interface RowRef {
+  field: string;
+  entity: EntityName;
+  id: string;
+}
+
+export interface RowCheck {
+  /** Problems that reject the row; each names the field and the value. */
+  errors: string[];
+  /** Problems that keep the row but are worth telling (a value normalised, say). */
+  warnings: string[];
+}
+
+/** The checks for one entity, compiled once, run per row. */
+export interface RowValidator {
+  /**
+   * Checks and normalises `fields` in place (booleans lower-cased, enums in
+   * their canonical case) and lists the references the row makes.
+   */
+  check(fields: Record<string, string>, check: RowCheck, refs: RowRef[]): void;
+}
+
+const ID_SAFE = /^[0-9A-Za-z.\-_/@]{1,255}$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const YEAR = /^\d{4}$/;
+const GRADES = new Set(["IT", "PR", "PK", "TK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "PS", "UG", "Other"]);
+
+/** True when `id` is a sourcedId we accept: 1–255 chars of `[0-9A-Za-z.-_/@]`. */
+export function isSafeId(id: string): boolean {
+  return ID_SAFE.test(id);
+}
+
+function isCalendarDate(value: string): boolean {
+  const m = DATE.exec(value);
+  if (!m) return false;
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const days = new Date(Date.UTC(Number(m[1]), month, 0)).getUTCDate();
+  return day <= days;
+}
+
+/** Splits a OneRoster list field (`"09,10"`) into trimmed, non-empty items. */
+export function splitList(value: string): string[] {
+  if (value === "") return [];
+  const out: string[] = [];
+  for (const item of value.split(",")) {
+    const t = item.trim();
+    if (t !== "") out.push(t);
+  }
+  return out;
+}
+
+type FieldCheck = (fields: Record<string, string>, check: RowCheck, refs: RowRef[]) => void;
+
+function compileField(spec: FieldSpec): FieldCheck {
+  const name = spec.name;
+  const bad = (check: RowCheck, value: string, rule: string) =>
+    check.errors.push(`${name}: "${clip(value)}" ${rule}`);
+  const required = spec.required === true;
+  let checkValue: (value: string, fields: Record<string, string>, check: RowCheck, refs: RowRef[]) => void;
+  switch (spec.type) {
+    case "text":
+      checkValue = () => {};
+      break;
+    case "id":
+      checkValue = (value, _f, check, refs) => {
+        const ids = spec.many ? splitList(value) : [value];
+        for (const id of ids) {
+          if (!ID_SAFE.test(id)) bad(check, id, "is not a valid id (1–255 characters of letters, digits, . - _ / @)");
+          else if (spec.ref) refs.push({ field: name, entity: spec.ref, id });
+        }
+      };
+      break;
+    case "date":
+      checkValue = (value, _f, check) => {
+        if (!isCalendarDate(value)) bad(check, value, "is not a date as YYYY-MM-DD");
+      };
+      break;
+    case "datetime":
+      checkValue = (value, _f, check) => {
+        if (!DATETIME.test(value) || Number.isNaN(Date.parse(value))) bad(check, value, "is not an ISO 8601 date-time (2026-05-01T18:25:43.511Z)");
+      };
+      break;
+    case "year":
+      checkValue = (value, _f, check) => {
+        if (!YEAR.test(value)) bad(check, value, "is not a 4-digit year");
+      };
+      break;
+    case "boolean":
+      checkValue = (value, fields, check) => {
+        const lower = value.toLowerCase();
+        if (lower === "true" || lower === "false") fields[name] = lower;
+        else bad(check, value, "is not true or false");
+      };
+      break;
+    case "enum": {
+      const byLower = new Map(spec.values!.map((v) => [v.toLowerCase(), v]));
+      const list = spec.values!.join(", ");
+      checkValue = (value, fields, check) => {
+        const canonical = byLower.get(value.toLowerCase());
+        if (canonical === undefined) bad(check, value, `is not one of: ${list}`);
+        else fields[name] = canonical;
+      };
+      break;
+    }
+    case "grades":
+      checkValue = (value, _f, check) => {
+        for (const g of splitList(value)) {
+          if (!GRADES.has(g)) {
+            // Excel turns "09" into "9": say so rather than only rejecting it.
+            const hint = /^\d$/.test(g) ? ` (did a spreadsheet drop the leading zero? use 0${g})` : "";
+            check.warnings.push(`grades: "${clip(g)}" is not a CEDS grade code${hint}`);
+          }
+        }
+      };
+      break;
+    case "list":
+      checkValue = () => {};
+      break;
+  }
+  return (fields, check, refs) => {
+    const value = fields[name];
+    if (value === undefined || value === "") {
+      if (required && value !== undefined) check.errors.push(`${name}: required but empty`);
+      return;
+    }
+    checkValue(value, fields, check, refs);
+  };
+}
+
+/** Shows at most 60 characters of a value in a message. */
+export function clip(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 57)}...` : value;
+}
+
+const cache = new Map<string, RowValidator>();
+
+/**
+ * The validator for an entity; an extension entity (a vendor file) gets one
+ * that checks only the sourcedId.
+ *
+ * @example
+ * const v = validatorFor("users");
+ * const check = { errors: [], warnings: [] }, refs = [];
+ * v.check({ sourcedId: "u1", enabledUser: "TRUE", username: "a", givenName: "A", familyName: "B" }, check, refs);
+ * // check.errors = [], fields.enabledUser normalised to "true"
+ */
+export function validatorFor(entity: string): RowValidator {
+  let v = cache.get(entity);
+  if (v) return v;
+  const checks = isEntityName(entity) ? ENTITIES[entity].fields.map(compileField) : [];
+  v = {
+    check(fields, check, refs) {
+      const id = fields.sourcedId ?? "";
+      if (id === "") check.errors.push("sourcedId: required but empty");
+      else if (!ID_SAFE.test(id)) check.errors.push(`sourcedId: "${clip(id)}" is not a valid id (1–255 characters of letters, digits, . - _ / @)`);
+      const status = fields.status;
+      if (status !== undefined && status !== "") {
+        const lower = status.toLowerCase();
+        if (lower === "active" || lower === "tobedeleted") fields.status = lower;
+        else check.errors.push(`status: "${clip(status)}" is not active or tobedeleted`);
+      }
+      const modified = fields.dateLastModified;
+      if (modified !== undefined && modified !== "" && (!DATETIME.test(modified) || Number.isNaN(Date.parse(modified)))) {
+        check.errors.push(`dateLastModified: "${clip(modified)}" is not an ISO 8601 date-time`);
+      }
+      for (const c of checks) c(fields, check, refs);
+    },
+  };
+  cache.set(entity, v);
+  return v;
+}

@@ -1,0 +1,78 @@
+/**
+ * Job records: what a job was asked to do, where it stands, and what it
+ * found. Kept in the `jobs` database so that a restarted process knows which
+ * jobs to resume and the web page can show every one.
+ *
+ * @module
+ */
+import type { Store } from "./mod.ts";
+
+export type JobStatus = "queued" | "running" | "held" | "complete" | "incomplete" | "failed" | "cancelled";
+
+/** How far an import got: a restart resumes an `applying` job from its checkpoint and re-plans the others. */
+export type JobPhase = "staging" | "planned" | "applying" | "done";
+
+export interface EntityCountsRecord {
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  errors: number;
+  warnings: number;
+}
+
+export interface JobRecord {
+  id: string;
+  tenant: string;
+  feed: string;
+  format: string;
+  /** Paths of the files as staged for this job. */
+  paths: string[];
+  /** File names as people see them. */
+  files: string[];
+  status: JobStatus;
+  phase: JobPhase;
+  dryRun: boolean;
+  rows: number;
+  counts: Record<string, EntityCountsRecord>;
+  /** Why the job is held: one sentence per threshold crossed. */
+  held?: string[];
+  message: string;
+  resultsPath: string;
+  receivedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** The request, kept so a restart can run the job again (formats' options, thresholds). */
+  request: Record<string, unknown>;
+  /** The entities the package supplies, in plan order (set when staged). */
+  entities?: { entity: string; mode: "bulk" | "delta"; file: string }[];
+}
+
+/** @example saveJob(store, job) */
+export function saveJob(store: Store, job: JobRecord): void {
+  store.jobs.putSync(job.id, job);
+}
+
+/** @example loadJob(store, "20261124T213301-ab12") */
+export function loadJob(store: Store, id: string): JobRecord | undefined {
+  return store.jobs.get(id) as JobRecord | undefined;
+}
+
+/** Jobs that were running when the process stopped. */
+export function unfinishedJobs(store: Store): JobRecord[] {
+  const out: JobRecord[] = [];
+  for (const { key, value } of store.jobs.getRange({})) {
+    if (typeof key === "string" && !key.includes("\x00") && (value as JobRecord).status === "running") out.push(value as JobRecord);
+  }
+  return out;
+}
+
+/**
+ * A new job id: sortable by time (newest last in key order), unique.
+ *
+ * @example newJobId() // "20261124T213301Z-3f9a1c"
+ */
+export function newJobId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `${stamp}-${crypto.randomUUID().slice(0, 6)}`;
+}

@@ -1,0 +1,70 @@
+/**
+ * Every key the store writes, encoded in one place.
+ *
+ * Keys are strings (lmdb's ordered-binary keeps them in UTF-8 byte order),
+ * parts joined by NUL, which no tenant id, entity name or safe sourcedId can
+ * contain. Ranges end at the same prefix followed by \x01, the next byte.
+ *
+ * @module
+ */
+
+const SEP = "\x00";
+const AFTER = "\x01";
+
+/** `records`: tenant · entity · sourcedId → the record. */
+export function recordKey(tenant: string, entity: string, sourcedId: string): string {
+  return tenant + SEP + entity + SEP + sourcedId;
+}
+
+/** The range of one entity's records of one tenant. */
+export function recordRange(tenant: string, entity: string): { start: string; end: string } {
+  const prefix = tenant + SEP + entity + SEP;
+  return { start: prefix, end: tenant + SEP + entity + AFTER };
+}
+
+/** The sourcedId part of a record key. */
+export function sourcedIdOfRecordKey(key: string, tenant: string, entity: string): string {
+  return key.slice(tenant.length + entity.length + 2);
+}
+
+/** `changes`: tenant · seq (zero-padded so string order is numeric order) → entity · sourcedId · op. */
+export function changeKey(tenant: string, seq: number): string {
+  return tenant + SEP + seq.toString().padStart(15, "0");
+}
+
+/** The range of one tenant's changes after `seq`. */
+export function changeRange(tenant: string, afterSeq: number): { start: string; end: string } {
+  return { start: changeKey(tenant, afterSeq + 1), end: tenant + AFTER };
+}
+
+/** `meta`: the tenant's last change sequence number. */
+export function seqKey(tenant: string): string {
+  return "seq" + SEP + tenant;
+}
+
+/** `packages`: tenant · feed → the content hash and job of the last package applied. */
+export function packageKey(tenant: string, feed: string): string {
+  return tenant + SEP + feed;
+}
+
+/** `undo`: job · n → the before-image of a record the job changed. */
+export function undoKey(jobId: string, n: number): string {
+  return jobId + SEP + n.toString().padStart(12, "0");
+}
+
+/** Staging (one database per job): entity · sourcedId → the row as the package gives it. */
+export function stagedKey(entity: string, sourcedId: string): string {
+  return entity + SEP + sourcedId;
+}
+
+/** The range of one entity in a job's staging database. */
+export function stagedRange(entity: string): { start: string; end: string } {
+  return { start: entity + SEP, end: entity + AFTER };
+}
+
+/** References that could not be checked yet (their target entity was still arriving). */
+export function pendingKey(n: number): string {
+  return AFTER + "pending" + SEP + n.toString().padStart(12, "0");
+}
+
+export const PENDING_RANGE = { start: AFTER + "pending" + SEP, end: AFTER + "pending" + AFTER };

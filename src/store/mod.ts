@@ -1,0 +1,110 @@
+/**
+ * The appliance's own state: one LMDB environment in `<data_dir>/store`,
+ * with named databases whose keys are built in `keys.ts`.
+ *
+ * | database | key | value |
+ * | --- | --- | --- |
+ * | records | tenant · entity · sourcedId | the record (`record.ts`) |
+ * | changes | tenant · seq | entity · sourcedId · op (drives delta exports) |
+ * | meta | `seq` · tenant | last change sequence number |
+ * | packages | tenant · feed | content hash and job of the last package applied |
+ * | undo | job · n | before-image of each record a job updated or deleted |
+ * | jobs | job id, job id · `cp` | job record, apply checkpoint |
+ * | staging:<job> | entity · sourcedId | the package's rows while a job plans |
+ *
+ * The environment may be opened by the main thread and by import workers at
+ * once; lmdb serialises their write transactions.
+ *
+ * @module
+ */
+import { open, type Database, type RootDatabase } from "lmdb";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export interface Store {
+  readonly env: RootDatabase;
+  readonly records: Database<Buffer, string>;
+  readonly changes: Database<string, string>;
+  readonly meta: Database<unknown, string>;
+  readonly packages: Database<PackageMark, string>;
+  readonly undo: Database<Buffer, string>;
+  readonly jobs: Database<unknown, string>;
+  /** The job's staging database (created on first use). */
+  staging(jobId: string): Database<Buffer, string>;
+  /** Removes a job's staging database and everything in it. */
+  dropStaging(jobId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What `packages` remembers of the last package a feed applied. */
+export interface PackageMark {
+  hash: string;
+  job: string;
+}
+
+/**
+ * Opens (creating if needed) the store of a data directory.
+ *
+ * @example
+ * const store = openStore("/var/lib/rosterbox");
+ * store.records.getBinary(recordKey("strata", "users", "u1"));
+ */
+export function openStore(dataDir: string): Store {
+  const path = join(dataDir, "store");
+  mkdirSync(path, { recursive: true });
+  const env = open({
+    path,
+    maxDbs: 4096,
+  });
+  const bin = { encoding: "binary" as const };
+  const stagingDbs = new Map<string, Database<Buffer, string>>();
+  return {
+    env,
+    records: env.openDB<Buffer, string>({ name: "records", ...bin }),
+    changes: env.openDB<string, string>({ name: "changes", encoding: "string" }),
+    meta: env.openDB<unknown, string>({ name: "meta" }),
+    packages: env.openDB<PackageMark, string>({ name: "packages" }),
+    undo: env.openDB<Buffer, string>({ name: "undo", ...bin }),
+    jobs: env.openDB<unknown, string>({ name: "jobs" }),
+    staging(jobId) {
+      let db = stagingDbs.get(jobId);
+      if (!db) {
+        db = env.openDB<Buffer, string>({ name: `staging:${jobId}`, ...bin });
+        stagingDbs.set(jobId, db);
+      }
+      return db;
+    },
+    async dropStaging(jobId) {
+      const db = this.staging(jobId);
+      await db.drop();
+      stagingDbs.delete(jobId);
+    },
+    async close() {
+      await env.close();
+    },
+  };
+}
+
+/**
+ * Flags for the many small write transactions of staging and apply: commit
+ * (visible, and safe from a killed process) without waiting for the fsync,
+ * which lmdb overlaps with the next transaction.
+ */
+export const BATCH_TXN = 0x10000; // TransactionFlags.NO_SYNC_FLUSH; the enum is type-only in lmdb's typings
+
+/** Waits until every commit so far is on disk (call at job transitions). */
+export async function flushStore(store: Store): Promise<void> {
+  await store.env.flushed;
+}
+
+/**
+ * Writes `value` only if `key` is absent; false when it was there already.
+ * Must run inside a write transaction (lmdb's typings say void; the
+ * implementation returns whether the put happened).
+ *
+ * @example if (!putIfAbsent(staging, key, row)) reportDuplicate(key);
+ */
+export function putIfAbsent(db: Database<Buffer, string>, key: string, value: Buffer): boolean {
+  const put = db.putSync as unknown as (k: string, v: Buffer, o: { noOverwrite: boolean }) => boolean;
+  return put.call(db, key, value, { noOverwrite: true });
+}

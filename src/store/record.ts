@@ -1,0 +1,100 @@
+/**
+ * How a canonical record is laid out as bytes.
+ *
+ * Values are UTF-8 text with ASCII separators rather than msgpack: on these
+ * machines lmdb's msgpack path caps puts near 0.35 M/s, raw buffers reach
+ * 0.8–1.1 M/s, and two equal bodies compare as plain strings in the diff.
+ *
+ * A record: `seq RS job RS modifiedAt RS status RS body`, where body is
+ * `name US value US name US value…` in canonical field order with empty
+ * values left out (RS = \x1e, US = \x1f).
+ *
+ * @module
+ */
+import { COMMON_FIELDS, ENTITIES, isEntityName } from "../model/entities.ts";
+
+const RS = "\x1e";
+const US = "\x1f";
+
+export type RecordStatus = "active" | "tobedeleted";
+
+export interface StoredRecord {
+  /** The tenant's change sequence number of the last change. */
+  seq: number;
+  /** The job that made the last change. */
+  job: string;
+  /** When that change was applied (ms since the epoch). */
+  modifiedAt: number;
+  status: RecordStatus;
+  /** The fields, encoded by {@link encodeBody}. */
+  body: string;
+}
+
+/** @example encodeRecord({ seq: 1, job: "j1", modifiedAt: Date.now(), status: "active", body }) */
+export function encodeRecord(r: StoredRecord): Buffer {
+  return Buffer.from(r.seq + RS + r.job + RS + r.modifiedAt + RS + r.status + RS + r.body);
+}
+
+/** @example decodeRecord(store.records.getBinary(key)) */
+export function decodeRecord(bytes: Uint8Array): StoredRecord {
+  const text = Buffer.isBuffer(bytes) ? bytes.toString("utf8") : Buffer.from(bytes).toString("utf8");
+  const a = text.indexOf(RS);
+  const b = text.indexOf(RS, a + 1);
+  const c = text.indexOf(RS, b + 1);
+  const d = text.indexOf(RS, c + 1);
+  return {
+    seq: Number(text.slice(0, a)),
+    job: text.slice(a + 1, b),
+    modifiedAt: Number(text.slice(b + 1, c)),
+    status: text.slice(c + 1, d) as RecordStatus,
+    body: text.slice(d + 1),
+  };
+}
+
+const orderCache = new Map<string, readonly string[]>();
+
+/** Field order of an entity: sourcedId, dateLastModified, then OneRoster's column order. */
+function fieldOrder(entity: string): readonly string[] {
+  let order = orderCache.get(entity);
+  if (!order) {
+    const spec = isEntityName(entity) ? ENTITIES[entity].fields.map((f) => f.name) : [];
+    order = [COMMON_FIELDS[0], COMMON_FIELDS[2], ...spec];
+    orderCache.set(entity, order);
+  }
+  return order;
+}
+
+/**
+ * Encodes fields in a canonical order (known fields first, then extension
+ * fields by name) so that equal records always give equal bodies. `status`
+ * is kept beside the body, not in it.
+ *
+ * @example encodeBody("users", { sourcedId: "u1", givenName: "Ada" }) // "sourcedId\x1fu1\x1fgivenName\x1fAda"
+ */
+export function encodeBody(entity: string, fields: Record<string, string>): string {
+  const order = fieldOrder(entity);
+  let out = "";
+  for (const name of order) {
+    const v = fields[name];
+    if (v !== undefined && v !== "") out += (out === "" ? "" : US) + name + US + v;
+  }
+  let extra: string[] | undefined;
+  for (const name in fields) {
+    if (name === "status" || order.includes(name)) continue;
+    if (fields[name] !== "") (extra ??= []).push(name);
+  }
+  if (extra) {
+    extra.sort();
+    for (const name of extra) out += (out === "" ? "" : US) + name + US + fields[name];
+  }
+  return out;
+}
+
+/** @example decodeBody("sourcedId\x1fu1\x1fgivenName\x1fAda") // { sourcedId: "u1", givenName: "Ada" } */
+export function decodeBody(body: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (body === "") return out;
+  const parts = body.split(US);
+  for (let i = 0; i + 1 < parts.length; i += 2) out[parts[i]!] = parts[i + 1]!;
+  return out;
+}
