@@ -1,0 +1,262 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DISTRICT, ENROLLMENTS, openStore, recordsOf, tempDir, USERS, writeBundle } from "../../test/_bundle.ts";
+import type { Store } from "../store/mod.ts";
+import { recordRange } from "../store/keys.ts";
+import { applyJob, runImport, type ImportRequest } from "./run.ts";
+
+let dataDir: string;
+let store: Store;
+
+beforeEach(() => {
+  dataDir = tempDir("rosterbox-data-");
+  store = openStore(dataDir);
+});
+afterEach(async () => {
+  await store.close();
+});
+
+const request = (paths: string[], extra: Partial<ImportRequest> = {}): ImportRequest => ({
+  tenant: "strata", feed: "OneRoster", format: "oneroster-csv", paths, ...extra,
+});
+const run = (bundle: string, extra: Partial<ImportRequest> = {}) => runImport(store, dataDir, request([bundle], extra));
+const resultsOf = (path: string) => readFileSync(path, "utf8").trim().split("\n");
+const snapshot = () => store.records.getRange({}).map(({ key, value }) => `${key}=${Buffer.from(value).toString()}`).asArray.join("\n");
+/** The store's records without their change metadata (seq, job, time differ between runs). */
+const contents = () => store.records.getRange({}).map(({ key, value }) => `${key}=${Buffer.from(value).toString().split("\x1e").slice(3).join("|")}`).asArray;
+
+describe("a first bulk import", () => {
+  it("creates every record and reports each row", async () => {
+    const job = await run(writeBundle(DISTRICT));
+    expect(job.status).toBe("complete");
+    expect(job.rows).toBe(17);
+    expect(job.counts.users).toEqual({ created: 4, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 });
+    const users = recordsOf(store, "strata", "users");
+    expect(users.get("u3")).toMatchObject({ familyName: "Hopper, Jr", enabledUser: "true", status: "active" });
+    expect(users.get("u2")!.enabledUser).toBe("true"); // TRUE normalised
+    const lines = resultsOf(job.resultsPath);
+    expect(lines[0]).toBe("file,line,entity,sourcedId,action,status,message");
+    expect(lines).toContain("users.csv,4,users,u3,create,SUCCESS,");
+    expect(lines).toHaveLength(18);
+  });
+
+  it("keeps a change sequence that grows with every change", async () => {
+    await run(writeBundle(DISTRICT));
+    expect(store.meta.get("seq\x00strata")).toBe(17);
+    expect(store.changes.getKeysCount({ start: "strata\x00", end: "strata\x01" })).toBe(17);
+  });
+});
+
+describe("re-imports", () => {
+  it("an identical package is recognised by content and changes nothing", async () => {
+    const bundle = writeBundle(DISTRICT);
+    await run(bundle);
+    const before = snapshot();
+    const again = await run(bundle);
+    expect(again.status).toBe("complete");
+    expect(again.message).toMatch(/identical to the package of job/);
+    expect(again.counts.enrollments!.unchanged).toBe(4);
+    expect(snapshot()).toBe(before);
+  });
+
+  it("the same content planned again is all unchanged", async () => {
+    const bundle = writeBundle(DISTRICT);
+    await run(bundle);
+    const before = snapshot();
+    const again = await run(bundle, { reprocess: true });
+    expect(again.counts.users).toMatchObject({ unchanged: 4, created: 0, updated: 0, deleted: 0 });
+    expect(snapshot()).toBe(before);
+  });
+
+  it("updates what changed and soft-deletes what a bulk file no longer holds, keeping a before-image", async () => {
+    await run(writeBundle(DISTRICT));
+    const users = USERS.replace("Alan,Turing", "Alan,Turing-Smith").replace(/^t1u,.*\n/m, "");
+    const enrollments = ENROLLMENTS.replace(/^e4,.*\n/m, "");
+    const job = await run(writeBundle({ ...DISTRICT, "users.csv": users, "enrollments.csv": enrollments }), {
+      thresholds: { deletes: { percent: 50 }, updates: { percent: 75 } },
+    });
+    expect(job.status).toBe("complete");
+    expect(job.counts.users).toMatchObject({ updated: 1, deleted: 1, unchanged: 2 });
+    const stored = recordsOf(store, "strata", "users");
+    expect(stored.get("u2")!.familyName).toBe("Turing-Smith");
+    expect(stored.get("t1u")).toMatchObject({ status: "tobedeleted", familyName: "Noether" });
+    const undo = store.undo.getRange({ start: job.id, end: job.id + "\x01" }).map(({ value }) => Buffer.from(value).toString()).asArray;
+    expect(undo.some((u) => u.startsWith("users\x00u2\x00") && u.includes("Turing\x1f"))).toBe(true);
+    expect(resultsOf(job.resultsPath)).toContain("users.csv,0,users,t1u,delete,SUCCESS,not in the bulk file users.csv: marked tobedeleted");
+  });
+
+  it("a delta file changes only what it names; tobedeleted rows delete", async () => {
+    await run(writeBundle(DISTRICT));
+    const delta = `sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate
+e2,tobedeleted,2026-11-24T10:00:00Z,k1,s1,u2,student,false,2026-08-15,2026-12-20
+e9,active,2026-11-24T10:00:00Z,k2,s2,u1,student,false,2026-08-15,2026-12-20
+`;
+    const bundle = writeBundle({ "enrollments.csv": delta }, { modes: { "enrollments.csv": "delta" } });
+    // One delete of four enrollments is 25 %: over the default limit.
+    expect((await run(bundle)).status).toBe("held");
+    const job = await run(bundle, { thresholds: { deletes: { percent: 30 }, updates: { percent: 75 } } });
+    expect(job.status).toBe("complete");
+    expect(job.counts.enrollments).toMatchObject({ created: 1, deleted: 1, updated: 0 });
+    const stored = recordsOf(store, "strata", "enrollments");
+    expect(stored.get("e2")!.status).toBe("tobedeleted");
+    expect(stored.get("e1")!.status).toBe("active");
+    expect(stored.size).toBe(5);
+  });
+
+  it("a bundle with only its manifest changes nothing", async () => {
+    await run(writeBundle(DISTRICT));
+    const job = await run(writeBundle({}));
+    expect(job.status).toBe("complete");
+    expect(job.rows).toBe(0);
+  });
+});
+
+describe("the change threshold", () => {
+  it("holds a bulk file that would delete 90% of enrollments, applies nothing, and applies on approval", async () => {
+    const many = ["sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate"];
+    for (let i = 0; i < 100; i++) many.push(`e${i},,,k1,s1,u${(i % 3) + 1},student,false,,`);
+    await run(writeBundle({ ...DISTRICT, "enrollments.csv": many.join("\n") + "\n" }));
+    const before = snapshot();
+    const truncated = many.slice(0, 11).join("\n") + "\n";
+    const held = await run(writeBundle({ ...DISTRICT, "enrollments.csv": truncated }));
+    expect(held.status).toBe("held");
+    expect(held.held).toEqual(["enrollments: 90 of 100 records (90.0%) would be deleted; the limit is 20%"]);
+    expect(held.message).toMatch(/Nothing was applied/);
+    expect(snapshot()).toBe(before);
+    const approved = await applyJob(store, held);
+    expect(approved.status).toBe("complete");
+    const stored = recordsOf(store, "strata", "enrollments");
+    expect([...stored.values()].filter((r) => r.status === "tobedeleted")).toHaveLength(90);
+  });
+});
+
+describe("bad input gets a clear error and loses nothing", () => {
+  const failsWith = async (bundle: string, pattern: RegExp) => {
+    await run(writeBundle(DISTRICT));
+    const before = snapshot();
+    const job = await run(bundle);
+    expect(job.status).toBe("failed");
+    expect(job.message).toMatch(pattern);
+    expect(resultsOf(job.resultsPath)[1]).toMatch(pattern);
+    expect(snapshot()).toBe(before);
+    return job;
+  };
+
+  it("a truncated file (cut inside a quoted field)", async () => {
+    await failsWith(writeBundle({ ...DISTRICT, "users.csv": USERS + 'u9,,,true,s1,student,x,,"Cut' }), /users\.csv line 6: unterminated quoted field/);
+  });
+
+  it("a wrong header", async () => {
+    await failsWith(writeBundle({ ...DISTRICT, "users.csv": "id,name\n1,x\n" }), /users\.csv line 1: wrong header: no sourcedId column/);
+  });
+
+  it("a missing required column", async () => {
+    await failsWith(writeBundle({ ...DISTRICT, "users.csv": USERS.replace("givenName,", "given,") }), /required column givenName missing/);
+  });
+
+  it("a missing manifest", async () => {
+    await failsWith(writeBundle(DISTRICT, { manifest: null }), /manifest\.csv: is missing/);
+  });
+
+  it("a manifest declaring a file the bundle does not hold", async () => {
+    await failsWith(writeBundle(DISTRICT, { modes: { "demographics.csv": "bulk" } }), /manifest\.csv line \d+: declares file\.demographics=bulk but demographics\.csv is not in the bundle/);
+  });
+
+  it("binary garbage", async () => {
+    const garbage = new Uint8Array(4096).map((_, i) => (i * 7919) % 256);
+    await failsWith(writeBundle({ ...DISTRICT, "users.csv": garbage }), /users\.csv/);
+  });
+
+  it("invalid UTF-8 names the byte offset and line", async () => {
+    const bytes = Buffer.concat([Buffer.from(USERS), Buffer.from("u9,,,true,s1,student,x,,Bj"), Buffer.from([0xf6]), Buffer.from("rk,Y,,,,,,,,\n")]);
+    await failsWith(writeBundle({ ...DISTRICT, "users.csv": bytes }), /users\.csv line 6: .*byte/);
+  });
+
+  it("a 40 MB single field rejects its row only", async () => {
+    const huge = "x".repeat(40 * 1024 * 1024);
+    const job = await run(writeBundle({ ...DISTRICT, "users.csv": USERS + `u9,,,true,s1,student,big,,Big,${huge},,,,,,,,\n` }));
+    expect(job.status).toBe("incomplete");
+    expect(job.counts.users).toMatchObject({ created: 4, errors: 1 });
+    expect(resultsOf(job.resultsPath).find((l) => l.includes("ERROR"))).toMatch(/^users\.csv,6,users,.*longer than/);
+  });
+
+  it("mixed line endings keep line numbers right", async () => {
+    const mixed = USERS.split("\n").filter(Boolean).map((l, i) => l + ["\r\n", "\n", "\r"][i % 3]).join("") + "u9,,,maybe,s1,student,x,,X,Y,,,,,,,,\n";
+    const job = await run(writeBundle({ ...DISTRICT, "users.csv": mixed }));
+    expect(resultsOf(job.resultsPath)).toContain('users.csv,6,users,u9,skip,ERROR,"enabledUser: ""maybe"" is not true or false"');
+    expect(job.counts.users!.created).toBe(4);
+  });
+
+  it("duplicate sourcedIds in one file: the first is kept, the second named with the first's line", async () => {
+    const job = await run(writeBundle({ ...DISTRICT, "users.csv": USERS + "u1,,,true,s1,student,ada2,,Ada,Again,,,,,,,,\n" }));
+    expect(job.status).toBe("incomplete");
+    expect(resultsOf(job.resultsPath).join("\n")).toMatch(/users\.csv,6,users,u1,skip,ERROR,"sourcedId ""u1"" appears twice in this package \(first at users\.csv line 2\)/);
+    expect(recordsOf(store, "strata", "users").get("u1")!.familyName).toBe("Lovelace");
+  });
+
+  it("dangling references reject the row and say what is missing", async () => {
+    const job = await run(writeBundle({ ...DISTRICT, "enrollments.csv": ENROLLMENTS + "e9,,,k404,s1,u1,student,false,,\n" }));
+    expect(job.status).toBe("incomplete");
+    expect(resultsOf(job.resultsPath).join("\n")).toContain('enrollments.csv,6,enrollments,e9,skip,ERROR,"classSourcedId: classes ""k404"" is not in this package nor in the store');
+    expect(recordsOf(store, "strata", "enrollments").has("e9")).toBe(false);
+  });
+
+  it("references resolve against the store when the package does not carry the entity", async () => {
+    await run(writeBundle(DISTRICT));
+    const job = await run(writeBundle({ "enrollments.csv": ENROLLMENTS + "e9,,,k2,s2,u1,student,false,,\n" }, { modes: { "enrollments.csv": "delta" } }));
+    expect(job.status).toBe("complete");
+    expect(job.counts.enrollments!.created).toBe(1);
+  });
+
+  it("rows with bad values are skipped, named and explained; the rest applies", async () => {
+    const bad = USERS + "u8,,,true,s1,wizard,m,,M,N,,,,,,,,\nu7,,,true,s1,student,o,,,P,,,,,,,,\nbad id!,,,true,s1,student,q,,Q,R,,,,,,,,\n";
+    const job = await run(writeBundle({ ...DISTRICT, "users.csv": bad }));
+    const lines = resultsOf(job.resultsPath).join("\n");
+    expect(lines).toContain('users,u8,skip,ERROR,"role: ""wizard"" is not one of: administrator, aide, guardian, parent, proctor, relative, student, teacher"');
+    expect(lines).toContain("users,u7,skip,ERROR,givenName: required but empty");
+    expect(lines).toMatch(/users,bad id!,skip,ERROR,"sourcedId: ""bad id!"" is not a valid id/);
+    expect(job.counts.users).toMatchObject({ created: 4, errors: 3 });
+  });
+
+  it("wrong field counts reject the row", async () => {
+    const job = await run(writeBundle({ ...DISTRICT, "users.csv": USERS + "u9,,,true,s1\n" }));
+    expect(resultsOf(job.resultsPath).join("\n")).toContain('users.csv,6,users,u9,skip,ERROR,"expected 18 fields as in the header, found 5; check for an unquoted comma or a cut-off line"');
+  });
+
+  it("a dry run plans and reports but writes nothing", async () => {
+    const job = await run(writeBundle(DISTRICT), { dryRun: true });
+    expect(job.status).toBe("complete");
+    expect(job.counts.users!.created).toBe(4);
+    expect(store.records.getKeysCount(recordRange("strata", "users"))).toBe(0);
+  });
+});
+
+describe("formats in a bundle", () => {
+  it("reads UTF-16 with a BOM, aliases, extension columns and vendor files with warnings", async () => {
+    const users = USERS.replace("userIds", "userId").replace("password", "ext_locker") ;
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(users, "utf16le")]);
+    const job = await run(writeBundle({ ...DISTRICT, "users.csv": utf16, "guardians.csv": "guardianId,name\ng1,Pat\n" }));
+    expect(job.status).toBe("complete");
+    const lines = resultsOf(job.resultsPath).join("\n");
+    expect(lines).toContain("userId read as userIds");
+    expect(lines).toContain("columns not in OneRoster kept as extension fields: ext_locker");
+    expect(lines).toContain('guardians.csv,0,manifest,,skip,WARNING,"is not a OneRoster file; its rows are stored as extension entity ""guardians"""');
+    expect(recordsOf(store, "strata", "users").get("u1")!.userIds).toBe("{LDAP:ada}");
+    expect(recordsOf(store, "strata", "guardians").get("g1")!.name).toBe("Pat");
+  });
+
+  it("reads a zipped bundle", async () => {
+    const dir = writeBundle(DISTRICT);
+    const zip = join(tempDir(), "bundle.zip");
+    const { execFileSync } = await import("node:child_process");
+    try {
+      execFileSync("python3", ["-c", `import zipfile,os,sys\nz=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)\n[z.write(os.path.join(sys.argv[2],f),f) for f in os.listdir(sys.argv[2])]\nz.close()`, zip, dir]);
+    } catch {
+      writeFileSync(zip, "");
+    }
+    const job = await runImport(store, dataDir, request([zip]));
+    expect(job.status).toBe("complete");
+    expect(job.counts.enrollments!.created).toBe(4);
+  });
+});
