@@ -18,6 +18,8 @@ export class _ImsContext {
   readonly orgIds = new Set<string>();
   /** Course id → its org, so a class under a course inherits the course's school. */
   readonly courseOrgs = new Map<string, string>();
+  /** Class id → its school, so an enrollment carries the school OneRoster requires. */
+  readonly classSchools = new Map<string, string>();
   /** The `<membership>` being read. */
   membership: { line: number; groupId: string; reported: boolean } | null = null;
   private readonly _warned = new Set<string>();

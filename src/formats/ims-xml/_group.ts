@@ -48,6 +48,8 @@ export function _mapGroup(ctx: _ImsContext, group: _XNode): void {
       // A section hung directly under a school has no course, only a school.
       const parentIsOrg = ctx.orgIds.has(parent);
       const school = [parent, ..._related(group)].find((target) => ctx.orgIds.has(target)) ?? ctx.courseOrgs.get(parent) ?? "";
+      if (school !== "" && op === "upsert") ctx.classSchools.set(id, school);
+      // IMS has no terms: termSourcedIds is left out rather than sent empty (it is required when given).
       ctx.row(
         group.line,
         entity,
@@ -58,7 +60,6 @@ export function _mapGroup(ctx: _ImsContext, group: _XNode): void {
           classType: "scheduled",
           courseSourcedId: parentIsOrg ? "" : parent,
           schoolSourcedId: school,
-          termSourcedIds: "",
         },
         op,
       );

@@ -85,7 +85,8 @@ function _mapRole(ctx: _ImsContext, groupId: string, personId: string, role: _XN
       sourcedId,
       status: "",
       classSourcedId: groupId,
-      schoolSourcedId: "",
+      // Left out, not empty, when the class's school is unknown: the field is required when given.
+      ...(ctx.classSchools.has(groupId) ? { schoolSourcedId: ctx.classSchools.get(groupId)! } : {}),
       userSourcedId: personId,
       role: mapped,
       primary: "false",

@@ -232,7 +232,6 @@ describe("readImsXml: sample file", () => {
           classType: "scheduled",
           courseSourcedId: "CRS-MATH1",
           schoolSourcedId: "SCH1",
-          termSourcedIds: "",
         },
       ],
     ]);
@@ -240,7 +239,7 @@ describe("readImsXml: sample file", () => {
 
   it("maps every role of every person member to an enrollment", async () => {
     const events = await eventsOf(SAMPLE);
-    const base = { status: "", classSourcedId: "SEC-MATH1-01", schoolSourcedId: "", primary: "false" };
+    const base = { status: "", classSourcedId: "SEC-MATH1-01", schoolSourcedId: "SCH1", primary: "false" };
     expect(rows(events, "enrollments").map((r) => [r.line, r.op, r.fields])).toEqual([
       [64, "upsert", { ...base, sourcedId: "SEC-MATH1-01-P1001-01", userSourcedId: "P1001", role: "student", beginDate: "2026-08-20", endDate: "" }],
       // roletype as a child element

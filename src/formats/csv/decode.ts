@@ -1,0 +1,267 @@
+/**
+ * Bytes of an uploaded file → text, strictly.
+ *
+ * Roster files arrive as UTF-8 (with or without BOM) or, from Excel's
+ * "Unicode Text", as UTF-16 with a BOM. Anything else must not be guessed at:
+ * a Windows-1252 file decoded leniently would silently store mangled names, so
+ * invalid UTF-8 is a {@link FileError} naming the byte offset (0-based, from the
+ * start of the file, BOM included) and the line, and saying how to fix it. A
+ * NUL byte means the upload is not text at all (a zip, an .xlsx, a gzip…).
+ *
+ * The happy path is native: a streaming `TextDecoder` with `fatal: true`, one
+ * `indexOf("\0")` per chunk, and an `indexOf` walk over line ends (the running
+ * line count is what lets an error name its line). Locating the exact bad byte
+ * is done in JS only once decoding has failed.
+ *
+ * @module
+ */
+import { FileError } from "../types.ts";
+
+const CR = 13;
+const EMPTY = new Uint8Array(0);
+
+type Encoding = "utf-8" | "utf-16le" | "utf-16be";
+
+/**
+ * Decodes a byte stream to text chunks: strips a UTF-8 BOM, decodes UTF-16LE/BE
+ * when a UTF-16 BOM is present, UTF-8 otherwise. Throws {@link FileError} on
+ * invalid or truncated text and on binary data.
+ *
+ * @example
+ * ```ts
+ * import { createReadStream } from "node:fs";
+ * for await (const text of decodeText(createReadStream("users.csv"), "users.csv")) process(text);
+ * ```
+ */
+export async function* decodeText(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<string> {
+  const decoder = new StrictDecoder(file);
+  for await (const chunk of source) {
+    const text = decoder.push(chunk);
+    if (text.length > 0) yield text;
+  }
+  const text = decoder.end();
+  if (text.length > 0) yield text;
+}
+
+class StrictDecoder {
+  private dec: TextDecoder | null = null;
+  private enc: Encoding = "utf-8";
+  /** Bytes held back until the BOM (up to 3 bytes) can be recognised. */
+  private head: Uint8Array = EMPTY;
+  /** The file's first bytes, to name a binary format in the error. */
+  private magic: Uint8Array = EMPTY;
+  private bom = 0;
+  /** Absolute offset of the next byte to be fed to the decoder. */
+  private offset = 0;
+  /** Last ≤3 bytes fed: the decoder may still hold some of them when it fails. */
+  private tail: Uint8Array = EMPTY;
+  /** Line breaks in the text returned so far. */
+  private lines = 0;
+  private afterCR = false;
+  /** UTF-16 code units returned so far (UTF-16 maps them 2 bytes each). */
+  private units = 0;
+
+  constructor(private readonly file: string) {}
+
+  push(chunk: Uint8Array): string {
+    if (this.magic.length < 8) this.magic = concat(this.magic, chunk).slice(0, 8);
+    if (this.dec === null) {
+      const head = concat(this.head, chunk);
+      if (head.length < 3) {
+        this.head = head;
+        return "";
+      }
+      this.head = EMPTY;
+      return this.feed(this.open(head), false);
+    }
+    return this.feed(chunk, false);
+  }
+
+  end(): string {
+    if (this.dec === null) return this.feed(this.open(this.head), true);
+    return this.feed(EMPTY, true);
+  }
+
+  private open(head: Uint8Array): Uint8Array {
+    const [a, b, c] = head;
+    if (a === 0xef && b === 0xbb && c === 0xbf) {
+      this.bom = 3;
+    } else if ((a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff)) {
+      this.enc = a === 0xff ? "utf-16le" : "utf-16be";
+      this.bom = 2;
+    }
+    // ignoreBOM: the BOM is already cut off; a second one is content.
+    this.dec = new TextDecoder(this.enc, { fatal: true, ignoreBOM: true });
+    this.offset = this.bom;
+    return head.subarray(this.bom);
+  }
+
+  private feed(chunk: Uint8Array, eof: boolean): string {
+    let text: string;
+    try {
+      text = eof ? this.dec!.decode(chunk) : this.dec!.decode(chunk, { stream: true });
+    } catch {
+      throw this.invalid(chunk, eof);
+    }
+    const nul = text.indexOf("\0");
+    if (nul >= 0) {
+      const at = this.enc === "utf-8" ? this.offset + chunk.indexOf(0) : this.bom + 2 * (this.units + nul);
+      throw this.binary(at, this.lineAt(text.slice(0, nul)));
+    }
+    this.lines += countBreaks(text, this.afterCR);
+    if (text.length > 0) this.afterCR = text.charCodeAt(text.length - 1) === CR;
+    this.units += text.length;
+    this.offset += chunk.length;
+    this.tail = chunk.length >= 3 ? chunk.slice(-3) : concat(this.tail, chunk).slice(-3);
+    return text;
+  }
+
+  /** 1-based line of the character right after `prefix` (text not yet counted). */
+  private lineAt(prefix: string): number {
+    return this.lines + countBreaks(prefix, this.afterCR) + 1;
+  }
+
+  /** Builds the error for a chunk the decoder rejected: finds the first bad byte. */
+  private invalid(chunk: Uint8Array, eof: boolean): FileError {
+    if (this.enc !== "utf-8") return this.invalidUtf16(chunk, eof);
+    const held = this.tail.subarray(this.tail.length - heldUtf8(this.tail));
+    const all = concat(held, chunk);
+    const start = this.offset - held.length;
+    const bad = firstBadUtf8(all, eof);
+    const nul = all.indexOf(0);
+    const i = nul >= 0 && nul < bad ? nul : bad;
+    const line = this.lineAt(new TextDecoder().decode(all.subarray(0, i)));
+    if (nul >= 0 || binaryKind(this.magic) !== "") return this.binary(start + i, line);
+    // Valid if more bytes could follow: then only the end of the file cut a character short.
+    if (eof && firstBadUtf8(all, false) === all.length) {
+      return new FileError(this.file, line, `incomplete UTF-8 character at byte ${start + i}, line ${line}, at the end of the file: the file may be truncated; upload it again, saved as UTF-8`);
+    }
+    return new FileError(this.file, line, `invalid UTF-8 at byte ${start + i}, line ${line}: the file is in another encoding (perhaps Windows-1252); save it as UTF-8 (in Excel: "CSV UTF-8") and upload it again`);
+  }
+
+  private invalidUtf16(chunk: Uint8Array, eof: boolean): FileError {
+    const heldLen = this.offset - this.bom - 2 * this.units;
+    const all = concat(this.tail.subarray(this.tail.length - heldLen), chunk);
+    const start = this.offset - heldLen;
+    const le = this.enc === "utf-16le";
+    const u = firstBadUtf16(all, le, eof);
+    const at = start + 2 * u;
+    const line = this.lineAt(new TextDecoder(this.enc).decode(all.subarray(0, 2 * u)));
+    if (2 * u + 1 < all.length && (le ? all[2 * u] | (all[2 * u + 1] << 8) : (all[2 * u] << 8) | all[2 * u + 1]) === 0) {
+      return this.binary(at, line);
+    }
+    if (eof && 2 * u + 4 > all.length) {
+      return new FileError(this.file, line, `incomplete UTF-16 character at byte ${at}, line ${line}, at the end of the file: the file may be truncated; upload it again`);
+    }
+    return new FileError(this.file, line, `invalid UTF-16 at byte ${at}, line ${line} (unpaired surrogate): save the file as UTF-8 and upload it again`);
+  }
+
+  private binary(at: number, line: number): FileError {
+    const kind = binaryKind(this.magic);
+    const fix = kind.startsWith("UTF-16") ? "save it as UTF-8" : "upload the CSV file itself";
+    return new FileError(this.file, line, `binary data at byte ${at}, line ${line}: this is not a text file${kind ? ` (it looks like ${kind})` : ""}; ${fix}`);
+  }
+}
+
+/** Line breaks in `s` (CRLF, LF, lone CR); `afterCR`: the text before `s` ended with CR. */
+function countBreaks(s: string, afterCR: boolean): number {
+  let k = 0;
+  let i = s.indexOf("\r");
+  if (i < 0 && !afterCR) {
+    for (i = s.indexOf("\n"); i >= 0; i = s.indexOf("\n", i + 1)) k++;
+    return k;
+  }
+  // Count every CR, and every LF that does not complete a CRLF.
+  for (; i >= 0; i = s.indexOf("\r", i + 1)) k++;
+  for (i = s.indexOf("\n"); i >= 0; i = s.indexOf("\n", i + 1)) {
+    if (i === 0 ? !afterCR : s.charCodeAt(i - 1) !== CR) k++;
+  }
+  return k;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const c = new Uint8Array(a.length + b.length);
+  c.set(a);
+  c.set(b, a.length);
+  return c;
+}
+
+/** Length of a UTF-8 sequence from its lead byte (1 for bytes that cannot lead one). */
+function utf8Length(lead: number): number {
+  return lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+}
+
+/** How many trailing bytes of `tail` form an unfinished UTF-8 sequence (held by a streaming decoder). */
+function heldUtf8(tail: Uint8Array): number {
+  for (let k = 1; k <= tail.length; k++) {
+    const c = tail[tail.length - k];
+    if (c < 0x80) return 0;
+    if (c >= 0xc0) return utf8Length(c) > k ? k : 0;
+  }
+  return 0;
+}
+
+/**
+ * Index of the first byte that starts an ill-formed UTF-8 sequence (the
+ * WHATWG decoder's first U+FFFD), or `b.length` if none. A sequence cut off by
+ * the end of `b` is ill-formed only at end of file.
+ */
+function firstBadUtf8(b: Uint8Array, eof: boolean): number {
+  const n = b.length;
+  let i = 0;
+  while (i < n) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c < 0xc2 || c > 0xf4) return i;
+    if (c === 0xe0) lo = 0xa0;
+    else if (c === 0xed) hi = 0x9f;
+    else if (c === 0xf0) lo = 0x90;
+    else if (c === 0xf4) hi = 0x8f;
+    const len = utf8Length(c);
+    for (let k = 1; k < len; k++) {
+      if (i + k >= n) return eof ? i : n;
+      const d = b[i + k];
+      if (d < lo || d > hi) return i;
+      lo = 0x80;
+      hi = 0xbf;
+    }
+    i += len;
+  }
+  return n;
+}
+
+/** Index (in code units) of the first NUL or unpaired surrogate in UTF-16 bytes `b`. */
+function firstBadUtf16(b: Uint8Array, le: boolean, eof: boolean): number {
+  const units = b.length >> 1;
+  const at = (u: number) => (le ? b[2 * u] | (b[2 * u + 1] << 8) : (b[2 * u] << 8) | b[2 * u + 1]);
+  for (let u = 0; u < units; u++) {
+    const x = at(u);
+    if (x === 0 || (x >= 0xdc00 && x <= 0xdfff)) return u;
+    if (x >= 0xd800 && x <= 0xdbff) {
+      if (u + 1 >= units) return eof ? u : units;
+      const y = at(u + 1);
+      if (y < 0xdc00 || y > 0xdfff) return u;
+      u++;
+    }
+  }
+  return units;
+}
+
+/** Names common non-text uploads from their first bytes ("" when unknown). */
+function binaryKind(m: Uint8Array): string {
+  const [a, b, c, d] = m;
+  if (a === 0x1f && b === 0x8b) return "a gzip file";
+  if (a === 0x50 && b === 0x4b && (c === 3 || c === 5) && (d === 4 || d === 6)) return "a zip file, such as an .xlsx workbook";
+  if (a === 0xd0 && b === 0xcf && c === 0x11 && d === 0xe0) return "an Excel 97-2003 .xls workbook";
+  if (a === 0x25 && b === 0x50 && c === 0x44 && d === 0x46) return "a PDF document";
+  if (m.length >= 4 && a !== 0 && b === 0 && d === 0) return "UTF-16 text without a byte-order mark";
+  if (m.length >= 4 && a === 0 && b !== 0 && c === 0) return "UTF-16 text without a byte-order mark";
+  return "";
+}

@@ -1,0 +1,126 @@
+/**
+ * The CLI as scripts use it (CONTRACT.md): exit codes, the --json summary,
+ * the results file, every format, and the same source under Deno.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DISTRICT, ENROLLMENTS, tempDir, USERS, writeBundle } from "./_bundle.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const CLI = join(ROOT, "bin", "rosterbox.mjs");
+const rosterbox = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd: ROOT });
+
+describe("rosterbox validate", () => {
+  it("exit 0 and the JSON summary of CONTRACT.md for a clean bundle", () => {
+    const results = join(tempDir(), "results.csv");
+    const r = rosterbox("validate", "--format", "oneroster-csv", writeBundle(DISTRICT), "--json", "--results", results);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ status: "complete", rows: 17, results });
+    expect(summary.counts.users).toEqual({ created: 4, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 });
+    expect(readFileSync(results, "utf8").split("\n")[0]).toBe("file,line,entity,sourcedId,action,status,message");
+  });
+
+  it("exit 1 when rows are rejected, with a readable table", () => {
+    const r = rosterbox("validate", "--format", "oneroster-csv", writeBundle({ ...DISTRICT, "users.csv": USERS + "u9,,,true,s1,wizard,x,,X,Y,,,,,,,,\n" }));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^INCOMPLETE: 18 rows/);
+    expect(r.stdout).toMatch(/users\s+4\s+0\s+0\s+0\s+1\s+0/);
+  });
+
+  it("exit 2 for a file-level failure, naming file and line", () => {
+    const r = rosterbox("validate", "--format", "oneroster-csv", writeBundle({ ...DISTRICT, "enrollments.csv": ENROLLMENTS + 'e9,,,"k1' }), "--json");
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: "failed", message: expect.stringMatching(/enrollments\.csv line 6: unterminated quoted field/) });
+  });
+
+  it("exit 2 with usage for a wrong command line", () => {
+    const r = rosterbox("validate", "--format", "excel", "x");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--format must be one of oneroster-csv, ims-xml, delimited/);
+  });
+});
+
+describe("rosterbox import", () => {
+  it("applies, then recognises the same package, then exits 3 when a plan is held", () => {
+    const dataDir = tempDir();
+    const bundle = writeBundle(DISTRICT);
+    const first = rosterbox("import", "--data-dir", dataDir, "--tenant", "strata", "--format", "oneroster-csv", bundle, "--json");
+    expect(first.status, first.stderr).toBe(0);
+    const summary = JSON.parse(first.stdout);
+    expect(summary.counts.enrollments.created).toBe(4);
+    expect(existsSync(summary.results)).toBe(true);
+    const second = rosterbox("import", "--data-dir", dataDir, "--tenant", "strata", "--format", "oneroster-csv", bundle, "--json");
+    expect(JSON.parse(second.stdout).message).toMatch(/identical/);
+    const cut = writeBundle({ ...DISTRICT, "enrollments.csv": ENROLLMENTS.split("\n").slice(0, 2).join("\n") + "\n" });
+    const held = rosterbox("import", "--data-dir", dataDir, "--tenant", "strata", "--format", "oneroster-csv", cut, "--json");
+    expect(held.status).toBe(3);
+    expect(JSON.parse(held.stdout).status).toBe("held");
+    const dry = rosterbox("import", "--data-dir", dataDir, "--tenant", "strata", "--format", "oneroster-csv", cut, "--json", "--dry-run", "--change-threshold", "80%");
+    expect(dry.status).toBe(0);
+    expect(JSON.parse(dry.stdout).counts.enrollments.deleted).toBe(3);
+  });
+
+  it("imports IMS Enterprise XML", () => {
+    const xml = join(tempDir(), "strata_2026_11_24.xml");
+    writeFileSync(xml, `<?xml version="1.0" encoding="UTF-8"?>
+<enterprise>
+  <properties><datasource>SIS</datasource><datetime>2026-11-24T02:00:00</datetime></properties>
+  <group><sourcedid><id>SCH1</id></sourcedid><grouptype><typevalue level="1">School</typevalue></grouptype><description><short>North High</short></description></group>
+  <group><sourcedid><id>CRS1</id></sourcedid><grouptype><typevalue level="2">Course</typevalue></grouptype><description><short>ALG1</short><long>Algebra I</long></description>
+    <relationship relation="1"><sourcedid><id>SCH1</id></sourcedid></relationship></group>
+  <group><sourcedid><id>SEC1</id></sourcedid><grouptype><typevalue level="3">Section</typevalue></grouptype><description><short>ALG1-1</short><long>Algebra I P1</long></description>
+    <relationship relation="1"><sourcedid><id>CRS1</id></sourcedid></relationship><relationship relation="2"><sourcedid><id>SCH1</id></sourcedid></relationship></group>
+  <person><sourcedid><id>P1</id></sourcedid><userid>ada</userid><name><fn>Ada Lovelace</fn><n><family>Lovelace</family><given>Ada</given></n></name><email>ada@example.org</email>
+    <institutionrole institutionroletype="Student"/></person>
+  <membership><sourcedid><id>SEC1</id></sourcedid>
+    <member><sourcedid><id>P1</id></sourcedid><idtype>1</idtype><role roletype="01"><status>1</status></role></member></membership>
+</enterprise>
+`);
+    const r = rosterbox("import", "--data-dir", tempDir(), "--tenant", "strata", "--format", "ims-xml", xml, "--json");
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const counts = JSON.parse(r.stdout).counts;
+    expect(counts.users.created).toBe(1);
+    expect(counts.classes.created).toBe(1);
+    expect(counts.enrollments.created).toBe(1);
+  });
+
+  it("imports a pipe-delimited file through a mapping", () => {
+    const dir = tempDir();
+    const mapping = join(dir, "mapping.yaml");
+    writeFileSync(mapping, `entity: users
+delimiter: "|"
+fields:
+  - { from: "Student Number", to: sourcedId }
+  - { from: First, to: givenName }
+  - { from: Last, to: familyName, transform: trim }
+  - { from: Login, to: username, transform: lower }
+  - { from: Active, to: enabledUser, codes: { Y: "true", N: "false" } }
+`);
+    const file = join(dir, "strata_2026_11_24.txt");
+    writeFileSync(file, "Student Number|First|Last|Login|Active\n1001|Ada| Lovelace |ADA|Y\n1002|Alan|Turing|ALAN|Maybe\n");
+    const r = rosterbox("import", "--data-dir", join(dir, "data"), "--tenant", "strata", "--format", "delimited", "--mapping", mapping, file, "--json");
+    expect(r.status, r.stderr).toBe(1);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.counts.users).toMatchObject({ created: 1, errors: 1 });
+    expect(readFileSync(summary.results, "utf8")).toMatch(/strata_2026_11_24\.txt,3,users,1002,skip,ERROR,.*Maybe/);
+  });
+});
+
+describe("under Deno", () => {
+  it("the same source validates a bundle with `deno run`", () => {
+    const deno = join(ROOT, "node_modules", ".bin", "deno");
+    if (!existsSync(deno)) {
+      if (process.env.CI) throw new Error("deno is missing: npm ci installs it (devDependency deno)");
+      console.warn("skipped: install deno with npm ci");
+      return;
+    }
+    const r = spawnSync(deno, ["run", "-A", "src/main.ts", "validate", "--format", "oneroster-csv", writeBundle(DISTRICT), "--json"], {
+      encoding: "utf8", cwd: ROOT, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: "complete", rows: 17 });
+  });
+});
