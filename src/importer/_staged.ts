@@ -21,14 +21,11 @@ export interface StagedRow {
   body: string;
 }
 
-export function encodeStaged(r: StagedRow): Buffer {
-  return Buffer.from(
-    r.fileIndex + RS + r.line + RS + r.op + RS + r.keepBlank + RS + r.warning.replaceAll(RS, " ") + RS + r.status + RS + r.body,
-  );
+export function encodeStaged(r: StagedRow): string {
+  return r.fileIndex + RS + r.line + RS + r.op + RS + r.keepBlank + RS + r.warning.replaceAll(RS, " ") + RS + r.status + RS + r.body;
 }
 
-export function decodeStaged(bytes: Uint8Array): StagedRow {
-  const text = Buffer.isBuffer(bytes) ? bytes.toString("utf8") : Buffer.from(bytes).toString("utf8");
+export function decodeStaged(text: string): StagedRow {
   const p: number[] = [];
   let at = -1;
   for (let i = 0; i < 6; i++) p.push((at = text.indexOf(RS, at + 1)));

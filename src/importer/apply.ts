@@ -12,9 +12,11 @@
 import { changeKey, recordKey, seqKey, undoKey } from "../store/keys.ts";
 import { BATCH_TXN } from "../store/mod.ts";
 import { encodeRecord } from "../store/record.ts";
-import { walkPlan, type PlanContext, type PlanPosition, type PlannedAction } from "./plan.ts";
+import { walkPlan, type PlanContext, type PlannedAction } from "./plan.ts";
 
-export interface Checkpoint extends PlanPosition {
+export interface Checkpoint {
+  /** The plan key (entity · sourcedId) of the last row walked. */
+  key: string;
   /** The tenant's change sequence after the last committed batch. */
   seq: number;
   /** Before-images written so far. */
@@ -44,7 +46,7 @@ export function checkpointKey(jobId: string): string {
  */
 export function applyPlan(ctx: ApplyContext): number {
   const { store, tenant, jobId } = ctx;
-  const batchSize = ctx.batchSize ?? 20_000;
+  const batchSize = ctx.batchSize ?? Number(process.env.RB_BATCH ?? 20_000);
   const saved = store.jobs.get(checkpointKey(jobId)) as Checkpoint | undefined;
   let seq = saved?.seq ?? ((store.meta.get(seqKey(tenant)) as number | undefined) ?? 0);
   let undo = saved?.undo ?? 0;
@@ -68,7 +70,7 @@ export function applyPlan(ctx: ApplyContext): number {
       }
       changed += batch.length;
       store.meta.putSync(seqKey(tenant), seq);
-      const cp: Checkpoint = { entityIndex: position.entityIndex, sourcedId: position.sourcedId, seq, undo, changed };
+      const cp: Checkpoint = { key: position.key, seq, undo, changed };
       store.jobs.putSync(checkpointKey(jobId), cp);
     }, BATCH_TXN);
     batch.length = 0;
@@ -76,7 +78,7 @@ export function applyPlan(ctx: ApplyContext): number {
   };
 
   let walked = 0;
-  for (const action of walkPlan(ctx, saved)) {
+  for (const action of walkPlan(ctx, saved?.key)) {
     last = action;
     if (action.next) batch.push(action);
     if (++walked % batchSize === 0) commit();

@@ -2,21 +2,23 @@
  * Plan: compare the staged package with the store, record by record, and
  * say what each would do — create, update, delete, leave unchanged.
  *
- * A bulk entity is a merge of two sorted ranges (the staging database and the
- * tenant's records of that entity) so that records the file no longer holds
- * are found without holding either side in memory; a delta entity is looked
- * up row by row. The same walk drives the dry run, the held-job counts and
- * the apply, which makes them agree by construction.
+ * The staged rows come out of the job's runs in key order; a bulk entity is
+ * merged with the tenant's records of that entity (also in key order), so
+ * records the file no longer holds are found without holding either side in
+ * memory; a delta entity is looked up row by row. The same walk drives the
+ * dry run, the held-job counts and the apply, which makes them agree by
+ * construction.
  *
  * @module
  */
 import type { Database } from "lmdb";
 import type { FileMode } from "../formats/types.ts";
-import { recordRange, stagedKey, stagedRange, recordKey } from "../store/keys.ts";
+import { recordKey, recordRange, rejectedKey } from "../store/keys.ts";
 import { decodeBody, decodeRecord, encodeBody, type RecordStatus, type StoredRecord } from "../store/record.ts";
 import type { Store } from "../store/mod.ts";
 import { decodeStaged, type StagedRow } from "./_staged.ts";
-import type { RowAction } from "./results.ts";
+import { mergeRuns, type RunEntry } from "./_runs.ts";
+import type { RowAction, RowStatus } from "./results.ts";
 
 export interface PlanEntity {
   entity: string;
@@ -27,23 +29,21 @@ export interface PlanEntity {
 export interface PlanContext {
   store: Store;
   staging: Database<Buffer, string>;
+  runsDir: string;
   tenant: string;
   files: readonly string[];
   entities: readonly PlanEntity[];
-}
-
-/** Where a walk starts again: after this record of the entity at this index. */
-export interface PlanPosition {
-  entityIndex: number;
-  sourcedId: string;
+  /** Whether any staged row was rejected after staging (saves a read per row when none was). */
+  rejected: number;
 }
 
 export interface PlannedAction {
+  /** The row's key in the plan (entity · sourcedId): where a checkpoint says the walk got to. */
+  key: string;
   entity: string;
-  entityIndex: number;
   sourcedId: string;
   action: RowAction;
-  status: "SUCCESS" | "WARNING";
+  status: RowStatus;
   message: string;
   file: string;
   line: number;
@@ -54,18 +54,35 @@ export interface PlannedAction {
 }
 
 /**
- * Walks the plan in key order, entity by entity, from the start or after a
- * checkpoint. Also yields `{ existing }` once per entity for thresholds.
+ * Walks the plan in key order, from the start or after the key of a
+ * checkpoint.
  *
  * @example
- * for (const a of walkPlan(ctx)) if (a.action !== "unchanged") console.log(a.action, a.sourcedId);
+ * for (const a of walkPlan(ctx)) if (a.next) console.log(a.action, a.sourcedId);
  */
-export function* walkPlan(ctx: PlanContext, from?: PlanPosition): Generator<PlannedAction> {
-  for (let i = from?.entityIndex ?? 0; i < ctx.entities.length; i++) {
-    const after = from && i === from.entityIndex ? from.sourcedId : undefined;
-    const pe = ctx.entities[i]!;
-    if (pe.mode === "bulk") yield* walkBulk(ctx, i, pe, after);
-    else yield* walkDelta(ctx, i, pe, after);
+export function* walkPlan(ctx: PlanContext, after?: string): Generator<PlannedAction> {
+  const modes = new Map<string, PlanEntity>();
+  for (const pe of ctx.entities) if (!modes.has(pe.entity)) modes.set(pe.entity, pe);
+  // Key order: "entity\0id", so entities sort as name + "\0".
+  const order = [...modes.keys()].sort((a, b) => (a + "\x00" < b + "\x00" ? -1 : 1));
+  const staged = mergeRuns(ctx.runsDir)[Symbol.iterator]();
+  let next = staged.next();
+  while (!next.done && after !== undefined && next.value.key <= after) next = staged.next();
+  for (const entity of order) {
+    const prefix = entity + "\x00";
+    if (after !== undefined && after >= entity + "\x01") continue;
+    const rows: Iterator<RunEntry> = {
+      next: () => {
+        if (next.done || !next.value.key.startsWith(prefix)) return { done: true, value: undefined };
+        const current = next;
+        next = staged.next();
+        return current;
+      },
+    };
+    const from = after !== undefined && after.startsWith(prefix) ? after.slice(prefix.length) : undefined;
+    const pe = modes.get(entity)!;
+    if (pe.mode === "bulk") yield* walkBulk(ctx, pe, rows, from);
+    else yield* walkDelta(ctx, pe, rows);
   }
 }
 
@@ -74,58 +91,83 @@ export function existingCount(ctx: PlanContext, entity: string): number {
   return ctx.store.records.getKeysCount(recordRange(ctx.tenant, entity));
 }
 
-function* walkBulk(ctx: PlanContext, index: number, pe: PlanEntity, after?: string): Generator<PlannedAction> {
-  const stagedPrefix = pe.entity.length + 1;
-  const recordPrefix = ctx.tenant.length + pe.entity.length + 2;
-  const sRange = stagedRange(pe.entity);
-  const rRange = recordRange(ctx.tenant, pe.entity);
-  const staged = ctx.staging.getRange({ start: after === undefined ? sRange.start : stagedKey(pe.entity, after), end: sRange.end })[Symbol.iterator]();
-  const stored = ctx.store.records.getRange({ start: after === undefined ? rRange.start : recordKey(ctx.tenant, pe.entity, after), end: rRange.end })[Symbol.iterator]();
-  let s = staged.next();
-  let r = stored.next();
-  if (after !== undefined) {
-    if (!s.done && s.value.key.slice(stagedPrefix) === after) s = staged.next();
-    if (!r.done && r.value.key.slice(recordPrefix) === after) r = stored.next();
-  }
-  while (!s.done || !r.done) {
-    const sId = s.done ? undefined : s.value.key.slice(stagedPrefix);
-    const rId = r.done ? undefined : r.value.key.slice(recordPrefix);
-    if (sId !== undefined && (rId === undefined || sId < rId)) {
-      yield decide(ctx, index, pe, sId, decodeStaged(s.value!.value), undefined);
-      s = staged.next();
-    } else if (rId !== undefined && (sId === undefined || rId < sId)) {
-      const record = decodeRecord(r.value!.value);
-      if (record.status === "active") {
-        yield {
-          entity: pe.entity, entityIndex: index, sourcedId: rId, action: "delete", status: "SUCCESS",
-          message: `not in the bulk file ${pe.file}: marked tobedeleted`, file: pe.file, line: 0,
-          next: { status: "tobedeleted", body: record.body }, before: record,
-        };
-      }
-      r = stored.next();
-    } else {
-      yield decide(ctx, index, pe, sId!, decodeStaged(s.value!.value), decodeRecord(r.value!.value));
-      s = staged.next();
-      r = stored.next();
+/** Staged rows of one entity, with duplicates and late rejections turned into results. */
+function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): Generator<{ id: string; key: string; row: StagedRow } | PlannedAction> {
+  const cut = pe.entity.length + 1;
+  let previous: { key: string; row: StagedRow } | undefined;
+  for (let r = rows.next(); !r.done; r = rows.next()) {
+    const { key, value } = r.value;
+    const row = decodeStaged(value);
+    const id = key.slice(cut);
+    const at = { key, entity: pe.entity, sourcedId: id, file: ctx.files[row.fileIndex] ?? pe.file, line: row.line, action: "skip" as const, status: "ERROR" as const };
+    if (previous?.key === key) {
+      const first = previous.row;
+      yield { ...at, message: `sourcedId "${id}" appears twice in this package (first at ${ctx.files[first.fileIndex]} line ${first.line}); the first row is kept, remove the duplicate` };
+      continue;
     }
+    previous = { key, row };
+    if (ctx.rejected > 0) {
+      const why = ctx.staging.getBinary(rejectedKey(key));
+      if (why) {
+        yield { ...at, message: Buffer.from(why).toString("utf8") };
+        continue;
+      }
+    }
+    yield { id, key, row };
   }
 }
 
-function* walkDelta(ctx: PlanContext, index: number, pe: PlanEntity, after?: string): Generator<PlannedAction> {
-  const stagedPrefix = pe.entity.length + 1;
-  const sRange = stagedRange(pe.entity);
-  for (const { key, value } of ctx.staging.getRange({ start: after === undefined ? sRange.start : stagedKey(pe.entity, after), end: sRange.end })) {
-    const id = key.slice(stagedPrefix);
-    if (id === after) continue;
-    const bytes = ctx.store.records.getBinary(recordKey(ctx.tenant, pe.entity, id));
-    yield decide(ctx, index, pe, id, decodeStaged(value), bytes ? decodeRecord(bytes) : undefined);
+function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>, after?: string): Generator<PlannedAction> {
+  const cut = ctx.tenant.length + pe.entity.length + 2;
+  const range = recordRange(ctx.tenant, pe.entity);
+  const stored = ctx.store.records.getRange({ start: after === undefined ? range.start : recordKey(ctx.tenant, pe.entity, after) + "\x00", end: range.end })[Symbol.iterator]();
+  let r = stored.next();
+  for (const s of checked(ctx, pe, rows)) {
+    if ("action" in s) {
+      yield s;
+      continue;
+    }
+    // Records the file no longer holds, before this row's key.
+    for (; !r.done && r.value.key.slice(cut) < s.id; r = stored.next()) {
+      const gone = absent(ctx, pe, r.value.key.slice(cut), r.value.value);
+      if (gone) yield gone;
+    }
+    if (!r.done && r.value.key.slice(cut) === s.id) {
+      yield decide(pe, s, decodeRecord(r.value.value), ctx);
+      r = stored.next();
+    } else yield decide(pe, s, undefined, ctx);
+  }
+  for (; !r.done; r = stored.next()) {
+    const gone = absent(ctx, pe, r.value.key.slice(cut), r.value.value);
+    if (gone) yield gone;
   }
 }
 
-function decide(ctx: PlanContext, index: number, pe: PlanEntity, id: string, row: StagedRow, before?: StoredRecord): PlannedAction {
+function absent(ctx: PlanContext, pe: PlanEntity, id: string, bytes: Uint8Array): PlannedAction | undefined {
+  const record = decodeRecord(bytes);
+  if (record.status !== "active") return undefined;
+  return {
+    key: `${pe.entity}\x00${id}`, entity: pe.entity, sourcedId: id, action: "delete", status: "SUCCESS",
+    message: `not in the bulk file ${pe.file}: marked tobedeleted`, file: pe.file, line: 0,
+    next: { status: "tobedeleted", body: record.body }, before: record,
+  };
+}
+
+function* walkDelta(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): Generator<PlannedAction> {
+  for (const s of checked(ctx, pe, rows)) {
+    if ("action" in s) {
+      yield s;
+      continue;
+    }
+    const bytes = ctx.store.records.getBinary(recordKey(ctx.tenant, pe.entity, s.id));
+    yield decide(pe, s, bytes ? decodeRecord(bytes) : undefined, ctx);
+  }
+}
+
+function decide(pe: PlanEntity, s: { id: string; key: string; row: StagedRow }, before: StoredRecord | undefined, ctx: PlanContext): PlannedAction {
+  const { row } = s;
   const base = {
-    entity: pe.entity, entityIndex: index, sourcedId: id,
-    file: ctx.files[row.fileIndex] ?? pe.file, line: row.line,
+    key: s.key, entity: pe.entity, sourcedId: s.id, file: ctx.files[row.fileIndex] ?? pe.file, line: row.line,
     status: row.warning === "" ? ("SUCCESS" as const) : ("WARNING" as const), message: row.warning,
   };
   if (row.op === "delete") {

@@ -73,12 +73,13 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
   const staging = store.staging(id);
   try {
     const staged = await stagePackage(
-      { store, staging, tenant: req.tenant, results, counts: job.counts, onProgress: (rows) => progress?.({ phase: "staging", rows }) },
+      { store, staging, runsDir: store.runsDir(id), tenant: req.tenant, results, counts: job.counts, onProgress: (rows) => progress?.({ phase: "staging", rows }) },
       openSource(req.format, req.paths, req.source),
     );
     job.rows = staged.rows;
     job.files = staged.files;
     job.entities = staged.entities;
+    job.rejected = staged.rejected;
   } catch (err) {
     if (!(err instanceof FileError)) throw err;
     results.write({ file: err.file, line: err.line, entity: "", sourcedId: "", action: "skip", status: "ERROR", message: err.message });
@@ -87,7 +88,7 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
     return finish(store, job, "failed", `${err.message}. Nothing was applied.`);
   }
   progress?.({ phase: "planning", rows: job.rows });
-  const ctx: PlanContext = { store, staging, tenant: req.tenant, files: job.files, entities: job.entities! };
+  const ctx: PlanContext = planContext(store, job);
   const planCounts = plan(ctx, job.counts, results);
   results.close();
 
@@ -115,11 +116,14 @@ export async function applyJob(store: Store, job: JobRecord, progress?: Progress
   job.status = "running";
   saveJob(store, job);
   await flushStore(store);
-  const staging = store.staging(job.id);
-  applyPlan({
-    store, staging, tenant: job.tenant, files: job.files, entities: job.entities ?? [], jobId: job.id,
-    onProgress: (changed) => progress?.({ phase: "applying", rows: job.rows, changed }),
-  });
+  const t = totals(job.counts);
+  // A plan of nothing but unchanged rows need not be walked again.
+  if (t.created + t.updated + t.deleted > 0) {
+    applyPlan({
+      ...planContext(store, job), jobId: job.id,
+      onProgress: (changed) => progress?.({ phase: "applying", rows: job.rows, changed }),
+    });
+  }
   const packageHashValue = job.request.packageHash as string | undefined;
   if (packageHashValue) store.packages.putSync(packageKey(job.tenant, job.feed), { hash: packageHashValue, job: job.id });
   store.jobs.removeSync(checkpointKey(job.id));
@@ -135,6 +139,13 @@ export async function resumeImport(store: Store, dataDir: string, job: JobRecord
   return runImport(store, dataDir, { ...(job.request as unknown as ImportRequest), jobId: job.id, resultsPath: job.resultsPath }, progress);
 }
 
+function planContext(store: Store, job: JobRecord): PlanContext {
+  return {
+    store, staging: store.staging(job.id), runsDir: store.runsDir(job.id), tenant: job.tenant,
+    files: job.files, entities: job.entities ?? [], rejected: job.rejected ?? 0,
+  };
+}
+
 /** Walks the plan once: counts, the results rows, and the figures the thresholds need. */
 function plan(ctx: PlanContext, counts: CountsByEntity, results: ResultsWriter): Record<string, EntityPlanCounts> {
   const out: Record<string, EntityPlanCounts> = {};
@@ -146,7 +157,7 @@ function plan(ctx: PlanContext, counts: CountsByEntity, results: ResultsWriter):
       case "update": c.updated++; out[a.entity]!.updated++; break;
       case "delete": c.deleted++; out[a.entity]!.deleted++; break;
       case "unchanged": c.unchanged++; break;
-      case "skip": c.warnings++; break;
+      case "skip": if (a.status === "ERROR") c.errors++; else c.warnings++; break;
     }
     results.write({ file: a.file, line: a.line, entity: a.entity, sourcedId: a.sourcedId, action: a.action, status: a.status, message: a.message });
   }

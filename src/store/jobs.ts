@@ -46,6 +46,8 @@ export interface JobRecord {
   request: Record<string, unknown>;
   /** The entities the package supplies, in plan order (set when staged). */
   entities?: { entity: string; mode: "bulk" | "delta"; file: string }[];
+  /** Staged rows rejected after staging (their count; the rows are in the staging database). */
+  rejected?: number;
 }
 
 /** @example saveJob(store, job) */

@@ -52,19 +52,19 @@ export function undoKey(jobId: string, n: number): string {
   return jobId + SEP + n.toString().padStart(12, "0");
 }
 
-/** Staging (one database per job): entity · sourcedId → the row as the package gives it. */
+/** A staged row's key in the job's sorted runs: entity · sourcedId. */
 export function stagedKey(entity: string, sourcedId: string): string {
   return entity + SEP + sourcedId;
-}
-
-/** The range of one entity in a job's staging database. */
-export function stagedRange(entity: string): { start: string; end: string } {
-  return { start: entity + SEP, end: entity + AFTER };
 }
 
 /** References that could not be checked yet (their target entity was still arriving). */
 export function pendingKey(n: number): string {
   return AFTER + "pending" + SEP + n.toString().padStart(12, "0");
+}
+
+/** A staged row rejected after staging (a reference that never arrived) → why. */
+export function rejectedKey(stagedRowKey: string): string {
+  return AFTER + "rejected" + SEP + stagedRowKey;
 }
 
 export const PENDING_RANGE = { start: AFTER + "pending" + SEP, end: AFTER + "pending" + AFTER };

@@ -10,7 +10,11 @@
  * | packages | tenant · feed | content hash and job of the last package applied |
  * | undo | job · n | before-image of each record a job updated or deleted |
  * | jobs | job id, job id · `cp` | job record, apply checkpoint |
- * | staging:<job> | entity · sourcedId | the package's rows while a job plans |
+ * | staging:<job> | pending · n, rejected · key | references settled late, rows rejected late |
+ *
+ * A job's staged rows themselves are sorted run files in
+ * `<data_dir>/staging/<job>/` (see importer/_runs.ts), removed with its
+ * staging database when the job ends.
  *
  * The environment may be opened by the main thread and by import workers at
  * once; lmdb serialises their write transactions.
@@ -18,7 +22,7 @@
  * @module
  */
 import { open, type Database, type RootDatabase } from "lmdb";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 export interface Store {
@@ -31,7 +35,9 @@ export interface Store {
   readonly jobs: Database<unknown, string>;
   /** The job's staging database (created on first use). */
   staging(jobId: string): Database<Buffer, string>;
-  /** Removes a job's staging database and everything in it. */
+  /** The folder of a job's sorted run files. */
+  runsDir(jobId: string): string;
+  /** Removes a job's staging database and run files. */
   dropStaging(jobId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -55,6 +61,7 @@ export function openStore(dataDir: string): Store {
   const env = open({
     path,
     maxDbs: 4096,
+    noSync: process.env.RB_NOSYNC === '1',
   });
   const bin = { encoding: "binary" as const };
   const stagingDbs = new Map<string, Database<Buffer, string>>();
@@ -74,10 +81,14 @@ export function openStore(dataDir: string): Store {
       }
       return db;
     },
+    runsDir(jobId) {
+      return join(dataDir, "staging", jobId);
+    },
     async dropStaging(jobId) {
       const db = this.staging(jobId);
       await db.drop();
       stagingDbs.delete(jobId);
+      rmSync(this.runsDir(jobId), { recursive: true, force: true });
     },
     async close() {
       await env.close();
