@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { changeKey, recordKey, seqKey, undoKey } from "../store/keys.ts";
+import { appendChanges, changeLine, type ChangeOp } from "../store/changes.ts";
+import { recordKey, seqKey, undoKey } from "../store/keys.ts";
 import { BATCH_TXN } from "../store/mod.ts";
 import { encodeRecord } from "../store/record.ts";
 import { walkPlan, type PlanContext, type PlannedAction } from "./plan.ts";
@@ -59,15 +60,18 @@ export function applyPlan(ctx: ApplyContext): number {
     if (!last) return;
     const position = last;
     store.env.transactionSync(() => {
+      const firstSeq = seq + 1;
+      const lines: string[] = [];
       for (const a of batch) {
         seq++;
         const key = recordKey(tenant, a.entity, a.sourcedId);
         store.records.putSync(key, encodeRecord({ seq, job: jobId, modifiedAt: now, status: a.next!.status, body: a.next!.body }));
-        store.changes.putSync(changeKey(tenant, seq), `${a.entity}\x00${a.sourcedId}\x00${a.action}`);
+        lines.push(changeLine(a.entity, a.sourcedId, a.action as ChangeOp));
         if (a.before) {
           store.undo.putSync(undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${a.entity}\x00${a.sourcedId}\x00`), encodeRecord(a.before)]));
         }
       }
+      appendChanges(store, tenant, firstSeq, lines);
       changed += batch.length;
       store.meta.putSync(seqKey(tenant), seq);
       const cp: Checkpoint = { key: position.key, seq, undo, changed };

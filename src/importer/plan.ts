@@ -99,17 +99,18 @@ function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): G
     const { key, value } = r.value;
     const row = decodeStaged(value);
     const id = key.slice(cut);
-    const at = { key, entity: pe.entity, sourcedId: id, file: ctx.files[row.fileIndex] ?? pe.file, line: row.line, action: "skip" as const, status: "ERROR" as const };
+    const error = (message: string): PlannedAction =>
+      ({ key, entity: pe.entity, sourcedId: id, action: "skip", status: "ERROR", message, file: ctx.files[row.fileIndex] ?? pe.file, line: row.line, next: undefined, before: undefined });
     if (previous?.key === key) {
       const first = previous.row;
-      yield { ...at, message: `sourcedId "${id}" appears twice in this package (first at ${ctx.files[first.fileIndex]} line ${first.line}); the first row is kept, remove the duplicate` };
+      yield error(`sourcedId "${id}" appears twice in this package (first at ${ctx.files[first.fileIndex]} line ${first.line}); the first row is kept, remove the duplicate`);
       continue;
     }
     previous = { key, row };
     if (ctx.rejected > 0) {
       const why = ctx.staging.getBinary(rejectedKey(key));
       if (why) {
-        yield { ...at, message: Buffer.from(why).toString("utf8") };
+        yield error(Buffer.from(why).toString("utf8"));
         continue;
       }
     }
@@ -150,7 +151,7 @@ function absent(ctx: PlanContext, pe: PlanEntity, id: string, bytes: Uint8Array)
     key: `${pe.entity}\x00${id}`, entity: pe.entity, sourcedId: id, action: "delete", status: "SUCCESS",
     message: `not in the bulk file ${pe.file}: marked tobedeleted`, file: pe.file, line: 0,
     next: { status: "tobedeleted", body: record.body }, before: record,
-  };
+  } satisfies PlannedAction;
 }
 
 function* walkDelta(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): Generator<PlannedAction> {
@@ -166,20 +167,20 @@ function* walkDelta(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>):
 
 function decide(pe: PlanEntity, s: { id: string; key: string; row: StagedRow }, before: StoredRecord | undefined, ctx: PlanContext): PlannedAction {
   const { row } = s;
-  const base = {
-    key: s.key, entity: pe.entity, sourcedId: s.id, file: ctx.files[row.fileIndex] ?? pe.file, line: row.line,
-    status: row.warning === "" ? ("SUCCESS" as const) : ("WARNING" as const), message: row.warning,
-  };
+  const file = ctx.files[row.fileIndex] ?? pe.file;
+  const status: RowStatus = row.warning === "" ? "SUCCESS" : "WARNING";
+  // One object shape for every action keeps the hot loop monomorphic.
+  const act = (action: RowAction, message: string, next?: PlannedAction["next"], st: RowStatus = status): PlannedAction =>
+    ({ key: s.key, entity: pe.entity, sourcedId: s.id, action, status: st, message, file, line: row.line, next, before });
   if (row.op === "delete") {
-    if (!before) return { ...base, action: "skip", status: "WARNING", message: join(row.warning, "not in the store, nothing to delete") };
-    if (before.status === "tobedeleted") return { ...base, action: "unchanged", before };
-    return { ...base, action: "delete", next: { status: "tobedeleted", body: before.body }, before };
+    if (!before) return act("skip", join(row.warning, "not in the store, nothing to delete"), undefined, "WARNING");
+    if (before.status === "tobedeleted") return act("unchanged", row.warning);
+    return act("delete", row.warning, { status: "tobedeleted", body: before.body });
   }
-  if (!before) return { ...base, action: "create", next: { status: "active", body: row.body } };
+  if (!before) return act("create", row.warning, { status: "active", body: row.body });
   const body = row.keepBlank === "" ? row.body : keepBlanks(pe.entity, before.body, row.body, row.keepBlank);
-  if (before.status === "active" && body === before.body) return { ...base, action: "unchanged", before };
-  const message = before.status === "tobedeleted" ? join(row.warning, "restored (was tobedeleted)") : row.warning;
-  return { ...base, message, action: "update", next: { status: "active", body }, before };
+  if (before.status === "active" && body === before.body) return act("unchanged", row.warning);
+  return act("update", before.status === "tobedeleted" ? join(row.warning, "restored (was tobedeleted)") : row.warning, { status: "active", body });
 }
 
 /** A blank source value with `blank: keep` leaves the stored value in place. */

@@ -27,7 +27,7 @@ export function sourcedIdOfRecordKey(key: string, tenant: string, entity: string
   return key.slice(tenant.length + entity.length + 2);
 }
 
-/** `changes`: tenant · seq (zero-padded so string order is numeric order) → entity · sourcedId · op. */
+/** `changes`: tenant · first seq of a block (zero-padded so string order is numeric order) → the block (changes.ts). */
 export function changeKey(tenant: string, seq: number): string {
   return tenant + SEP + seq.toString().padStart(15, "0");
 }

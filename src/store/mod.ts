@@ -5,7 +5,7 @@
  * | database | key | value |
  * | --- | --- | --- |
  * | records | tenant · entity · sourcedId | the record (`record.ts`) |
- * | changes | tenant · seq | entity · sourcedId · op (drives delta exports) |
+ * | changes | tenant · first seq | a block of changes: entity · sourcedId · op (drives delta exports; changes.ts) |
  * | meta | `seq` · tenant | last change sequence number |
  * | packages | tenant · feed | content hash and job of the last package applied |
  * | undo | job · n | before-image of each record a job updated or deleted |

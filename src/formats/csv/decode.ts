@@ -8,17 +8,31 @@
  * start of the file, BOM included) and the line, and saying how to fix it. A
  * NUL byte means the upload is not text at all (a zip, an .xlsx, a gzip…).
  *
- * The happy path is native: a streaming `TextDecoder` with `fatal: true`, one
- * `indexOf("\0")` per chunk, and an `indexOf` walk over line ends (the running
- * line count is what lets an error name its line). Locating the exact bad byte
- * is done in JS only once decoding has failed.
+ * The happy path is native. A chunk that is pure ASCII (most roster data) is
+ * checked with `isAscii` and turned into a Latin-1 string, both SIMD in Node
+ * and ~4× faster than `TextDecoder`; the one-byte string it makes also speeds
+ * up every `indexOf` the tokenizer runs on it. Other chunks go through a
+ * streaming `TextDecoder` with `fatal: true`. Each chunk then gets one NUL
+ * search and an `indexOf` walk over its line ends (the running line count is
+ * what lets an error name its line). Locating the exact bad byte is done in JS
+ * only once decoding has failed. Text comes out in pieces of at most 64 KiB
+ * (see {@link PIECE}).
  *
  * @module
  */
+import { Buffer, isAscii } from "node:buffer";
 import { FileError } from "../types.ts";
 
 const CR = 13;
 const EMPTY = new Uint8Array(0);
+/**
+ * Text is handed on in pieces of at most this many bytes, whatever the read
+ * size. V8 puts strings of 128 KiB and more in large-object space (and Node
+ * makes ≥ ~1 MB Latin-1 strings external); a stream of those keeps the old
+ * generation growing and incremental marking running, which made the whole
+ * pipeline 2–4× slower in measurement. Small strings live and die young.
+ */
+const PIECE = 64 * 1024;
 
 type Encoding = "utf-8" | "utf-16le" | "utf-16be";
 
@@ -36,8 +50,10 @@ type Encoding = "utf-8" | "utf-16le" | "utf-16be";
 export async function* decodeText(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<string> {
   const decoder = new StrictDecoder(file);
   for await (const chunk of source) {
-    const text = decoder.push(chunk);
-    if (text.length > 0) yield text;
+    for (let i = 0; i < chunk.length; i += PIECE) {
+      const text = decoder.push(i === 0 && chunk.length <= PIECE ? chunk : chunk.subarray(i, i + PIECE));
+      if (text.length > 0) yield text;
+    }
   }
   const text = decoder.end();
   if (text.length > 0) yield text;
@@ -58,6 +74,8 @@ class StrictDecoder {
   /** Line breaks in the text returned so far. */
   private lines = 0;
   private afterCR = false;
+  /** Bytes of an unfinished UTF-8 character the decoder holds. */
+  private held = 0;
   /** UTF-16 code units returned so far (UTF-16 maps them 2 bytes each). */
   private units = 0;
 
@@ -98,10 +116,17 @@ class StrictDecoder {
 
   private feed(chunk: Uint8Array, eof: boolean): string {
     let text: string;
-    try {
-      text = eof ? this.dec!.decode(chunk) : this.dec!.decode(chunk, { stream: true });
-    } catch {
-      throw this.invalid(chunk, eof);
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // ASCII cannot complete a held multi-byte sequence, so the fast path needs an idle decoder.
+    if (this.enc === "utf-8" && this.held === 0 && isAscii(buf)) {
+      text = buf.toString("latin1");
+    } else {
+      try {
+        text = eof ? this.dec!.decode(chunk) : this.dec!.decode(chunk, { stream: true });
+      } catch {
+        throw this.invalid(chunk, eof);
+      }
+      if (this.enc === "utf-8") this.held = heldUtf8(chunk.length >= 3 ? chunk : concat(this.tail, chunk));
     }
     const nul = text.indexOf("\0");
     if (nul >= 0) {
