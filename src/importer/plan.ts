@@ -99,18 +99,17 @@ function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): G
     const { key, value } = r.value;
     const row = decodeStaged(value);
     const id = key.slice(cut);
-    const error = (message: string): PlannedAction =>
-      ({ key, entity: pe.entity, sourcedId: id, action: "skip", status: "ERROR", message, file: ctx.files[row.fileIndex] ?? pe.file, line: row.line, next: undefined, before: undefined });
+    const file = ctx.files[row.fileIndex] ?? pe.file;
     if (previous?.key === key) {
       const first = previous.row;
-      yield error(`sourcedId "${id}" appears twice in this package (first at ${ctx.files[first.fileIndex]} line ${first.line}); the first row is kept, remove the duplicate`);
+      yield action(key, pe.entity, id, "skip", "ERROR", file, row.line, `sourcedId "${id}" appears twice in this package (first at ${ctx.files[first.fileIndex]} line ${first.line}); the first row is kept, remove the duplicate`);
       continue;
     }
     previous = { key, row };
     if (ctx.rejected > 0) {
       const why = ctx.staging.getBinary(rejectedKey(key));
       if (why) {
-        yield error(Buffer.from(why).toString("utf8"));
+        yield action(key, pe.entity, id, "skip", "ERROR", file, row.line, Buffer.from(why).toString("utf8"));
         continue;
       }
     }
@@ -147,11 +146,8 @@ function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>, a
 function absent(ctx: PlanContext, pe: PlanEntity, id: string, bytes: Uint8Array): PlannedAction | undefined {
   const record = decodeRecord(bytes);
   if (record.status !== "active") return undefined;
-  return {
-    key: `${pe.entity}\x00${id}`, entity: pe.entity, sourcedId: id, action: "delete", status: "SUCCESS",
-    message: `not in the bulk file ${pe.file}: marked tobedeleted`, file: pe.file, line: 0,
-    next: { status: "tobedeleted", body: record.body }, before: record,
-  } satisfies PlannedAction;
+  return action(`${pe.entity}\x00${id}`, pe.entity, id, "delete", "SUCCESS", pe.file, 0,
+    `not in the bulk file ${pe.file}: marked tobedeleted`, { status: "tobedeleted", body: record.body }, record);
 }
 
 function* walkDelta(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): Generator<PlannedAction> {
@@ -166,21 +162,28 @@ function* walkDelta(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>):
 }
 
 function decide(pe: PlanEntity, s: { id: string; key: string; row: StagedRow }, before: StoredRecord | undefined, ctx: PlanContext): PlannedAction {
-  const { row } = s;
+  const { row, key, id } = s;
   const file = ctx.files[row.fileIndex] ?? pe.file;
-  const status: RowStatus = row.warning === "" ? "SUCCESS" : "WARNING";
-  // One object shape for every action keeps the hot loop monomorphic.
-  const act = (action: RowAction, message: string, next?: PlannedAction["next"], st: RowStatus = status): PlannedAction =>
-    ({ key: s.key, entity: pe.entity, sourcedId: s.id, action, status: st, message, file, line: row.line, next, before });
+  const ok: RowStatus = row.warning === "" ? "SUCCESS" : "WARNING";
+  const e = pe.entity;
   if (row.op === "delete") {
-    if (!before) return act("skip", join(row.warning, "not in the store, nothing to delete"), undefined, "WARNING");
-    if (before.status === "tobedeleted") return act("unchanged", row.warning);
-    return act("delete", row.warning, { status: "tobedeleted", body: before.body });
+    if (!before) return action(key, e, id, "skip", "WARNING", file, row.line, join(row.warning, "not in the store, nothing to delete"));
+    if (before.status === "tobedeleted") return action(key, e, id, "unchanged", ok, file, row.line, row.warning, undefined, before);
+    return action(key, e, id, "delete", ok, file, row.line, row.warning, { status: "tobedeleted", body: before.body }, before);
   }
-  if (!before) return act("create", row.warning, { status: "active", body: row.body });
-  const body = row.keepBlank === "" ? row.body : keepBlanks(pe.entity, before.body, row.body, row.keepBlank);
-  if (before.status === "active" && body === before.body) return act("unchanged", row.warning);
-  return act("update", before.status === "tobedeleted" ? join(row.warning, "restored (was tobedeleted)") : row.warning, { status: "active", body });
+  if (!before) return action(key, e, id, "create", ok, file, row.line, row.warning, { status: "active", body: row.body });
+  const body = row.keepBlank === "" ? row.body : keepBlanks(e, before.body, row.body, row.keepBlank);
+  if (before.status === "active" && body === before.body) return action(key, e, id, "unchanged", ok, file, row.line, row.warning, undefined, before);
+  const message = before.status === "tobedeleted" ? join(row.warning, "restored (was tobedeleted)") : row.warning;
+  return action(key, e, id, "update", ok, file, row.line, message, { status: "active", body }, before);
+}
+
+/** Every action has this one object shape, which keeps the hot loop monomorphic. */
+function action(
+  key: string, entity: string, sourcedId: string, act: RowAction, status: RowStatus, file: string, line: number, message: string,
+  next?: PlannedAction["next"], before?: StoredRecord,
+): PlannedAction {
+  return { key, entity, sourcedId, action: act, status, message, file, line, next, before };
 }
 
 /** A blank source value with `blank: keep` leaves the stored value in place. */

@@ -44,6 +44,40 @@ function find(t: string, c: string, from: number, n: number): number {
   return i < 0 ? n : i;
 }
 
+/**
+ * Cuts line t[p, eol) when it has quoted fields but nothing unusual: each
+ * quoted field closes on this line with no doubled quote and is followed by a
+ * delimiter or the line end, no quote sits in an unquoted field, no field is
+ * longer than `max`. Otherwise returns null and the state machine takes it.
+ * (Exports that quote every field take this path for every row.)
+ */
+function quotedLine(t: string, p: number, eol: number, D: number, Q: number, quote: string, max: number): string[] | null {
+  const fields: string[] = [];
+  let s = p;
+  for (;;) {
+    if (t.charCodeAt(s) === Q) {
+      const q = t.indexOf(quote, s + 1);
+      if (q < 0 || q >= eol || q - s - 1 > max) return null;
+      fields.push(t.slice(s + 1, q));
+      if (q + 1 === eol) return fields;
+      if (t.charCodeAt(q + 1) !== D) return null;
+      s = q + 2;
+    } else {
+      let e = s;
+      while (e < eol) {
+        const c = t.charCodeAt(e);
+        if (c === D) break;
+        if (c === Q) return null;
+        e++;
+      }
+      if (e - s > max) return null;
+      fields.push(t.slice(s, e));
+      if (e === eol) return fields;
+      s = e + 1;
+    }
+  }
+}
+
 /** Keeps error messages readable when the offending field is huge. */
 function clip(s: string): string {
   return s.length > 60 ? `…${s.slice(-60)}` : s;
@@ -138,7 +172,17 @@ export class CsvMachine {
           if (eol === nCR && p < n && t.charCodeAt(p) === LF) p++;
           continue;
         }
-        // A quote, a line longer than a field may be, or the chunk ends first: go slow.
+        if (eol < n) {
+          const fields = quotedLine(t, p, eol, D, Q, quote, max);
+          if (fields !== null) {
+            out.push({ line, fields });
+            line++;
+            p = eol + 1;
+            if (eol === nCR && p < n && t.charCodeAt(p) === LF) p++;
+            continue;
+          }
+        }
+        // Doubled quotes, a line end inside quotes, an error, a long field, or the chunk ends first.
         st = S_FIELD;
         this.fields = [];
         this.cur = "";

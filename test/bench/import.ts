@@ -1,0 +1,299 @@
+/**
+ * The import benchmark: for each district size, a bulk import into an empty
+ * store, the identical package again (full diff with `--reprocess`, then the
+ * identical-package shortcut), and a package with ~1 % of rows changed — each
+ * timed and memory-sampled as a separate `rosterbox import` process, and set
+ * against Python's `csv.reader` merely parsing the same files on the same
+ * machine, so figures from different machines stay comparable.
+ *
+ * The summaries' counts are checked against what the generator wrote: an
+ * importer that is fast because it skipped work shows up in the `check` column.
+ *
+ * @module
+ */
+import { statSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { generateDistrict, type DistrictInfo } from "./generate.ts";
+import { runMeasured, type Measured } from "./_proc.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * The command under test: the development launcher, or `BENCH_CLI` (say the
+ * packaged `dist/rosterbox`); scripts run under this Node, anything else as is.
+ */
+function cliCommand(): [string, string[]] {
+  const cli = process.env.BENCH_CLI ? resolve(ROOT, process.env.BENCH_CLI) : join(ROOT, "bin", "rosterbox.mjs");
+  return /\.(m?js|ts)$/.test(cli) ? [process.execPath, [cli]] : [cli, []];
+}
+
+/** Python's csv.reader over the given files, timed inside Python so interpreter start-up is left out. */
+const PY_ANCHOR = `
+import csv, json, os, sys, time
+rows = size = 0
+t = time.perf_counter()
+for p in sys.argv[1:]:
+    size += os.path.getsize(p)
+    with open(p, newline="", encoding="utf-8") as f:
+        r = csv.reader(f)
+        next(r, None)
+        rows += sum(1 for _ in r)
+print(json.dumps({"rows": rows, "bytes": size, "seconds": time.perf_counter() - t}))
+`;
+
+/** A parse rate as test/bench/csv.ts reports it. */
+export interface Figure {
+  mbps: number;
+  rowsPerSec: number;
+}
+
+export interface Anchor extends Figure {
+  rows: number;
+  bytes: number;
+  seconds: number;
+  peakRssAnonMB: number;
+}
+
+export interface Counts {
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  errors: number;
+  warnings: number;
+}
+
+export interface SizeResult {
+  students: number;
+  base: DistrictInfo;
+  baseSeconds: number;
+  changed: DistrictInfo;
+  changedSeconds: number;
+  python: Anchor;
+}
+
+export interface ScenarioResult {
+  students: number;
+  scenario: string;
+  rows: number;
+  seconds: number;
+  peakRssAnonMB: number;
+  status: string;
+  counts: Counts;
+  /** "ok", or what differs from what the generator wrote. */
+  check: string;
+}
+
+/** Everything measured so far; filled as the run goes so a failure still leaves the finished rows. */
+export interface ImportResults {
+  sizes: SizeResult[];
+  scenarios: ScenarioResult[];
+  csv?: { file: string; students: number; bytes: number; python: Figure; parsers: Record<string, Figure> };
+  csvError?: string;
+}
+
+/** A measured command did not do its job; the message carries its stderr. */
+export class BenchFailure extends Error {}
+
+const dataRows = (info: DistrictInfo): number =>
+  Object.entries(info.files).reduce((n, [f, rows]) => (f === "manifest.csv" ? n : n + rows), 0);
+const dataChanged = (info: DistrictInfo): number => Object.values(info.changed).reduce((n, rows) => n + rows, 0);
+
+/** Runs Python's csv.reader over `files` and reports its parse rate. */
+export async function pythonAnchor(files: string[]): Promise<Anchor> {
+  const m = await runMeasured("python3", ["-c", PY_ANCHOR, ...files]);
+  if (m.code !== 0) throw new BenchFailure(`python3 csv anchor failed (exit ${m.code ?? m.signal}):\n${m.stderr}`);
+  const r = JSON.parse(m.stdout) as { rows: number; bytes: number; seconds: number };
+  return { ...r, rowsPerSec: r.rows / r.seconds, mbps: r.bytes / 1e6 / r.seconds, peakRssAnonMB: m.peakRssAnonMB };
+}
+
+function clip(text: string, max = 20_000): string {
+  return text.length <= max ? text : `… (${text.length - max} chars cut)\n${text.slice(-max)}`;
+}
+
+interface Summary {
+  status: string;
+  rows: number;
+  counts: Record<string, Partial<Counts>>;
+}
+
+/** One `rosterbox import … --json`; throws {@link BenchFailure} with its stderr unless it finished cleanly. */
+async function runImport(args: string[], echo: boolean): Promise<{ m: Measured; summary: Summary }> {
+  const [command, prefix] = cliCommand();
+  const argv = [...prefix, "import", ...args, "--json"];
+  const m = await runMeasured(command, argv, { cwd: ROOT, echoStderr: echo });
+  const shown = [command === process.execPath ? "node" : command, ...argv].map((a) => a.replace(ROOT, "")).join(" ");
+  let summary: Summary | undefined;
+  // Tolerate log lines before the summary: it is the last JSON object on stdout.
+  const text = m.stdout.trim();
+  for (const candidate of [text, text.slice(text.lastIndexOf("\n{") + 1)]) {
+    try {
+      summary = JSON.parse(candidate) as Summary;
+      break;
+    } catch {
+      /* try the next shape */
+    }
+  }
+  const bad =
+    m.code !== 0 ? `exited with ${m.code ?? m.signal}`
+    : !summary ? "printed no JSON summary on stdout"
+    : typeof summary.rows !== "number" || !summary.counts ? "printed a summary without rows/counts"
+    : ["failed", "incomplete", "held"].includes(summary.status) ? `finished with status "${summary.status}"`
+    : "";
+  if (bad) {
+    throw new BenchFailure(
+      `rosterbox import ${bad} after ${m.seconds.toFixed(1)} s\n  command: ${shown}\n` +
+        `--- stderr ---\n${clip(m.stderr) || "(empty)"}\n--- stdout ---\n${clip(m.stdout, 4000) || "(empty)"}`,
+    );
+  }
+  return { m, summary: summary as Summary };
+}
+
+function total(counts: Summary["counts"]): Counts {
+  const t: Counts = { created: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
+  for (const c of Object.values(counts)) for (const k of Object.keys(t) as (keyof Counts)[]) t[k] += Number(c[k] ?? 0);
+  return t;
+}
+
+/**
+ * Compares a summary with what the package must have done: "ok" or the
+ * differences. `rows` is undefined where the count may legitimately differ
+ * (the shortcut need not read the files).
+ */
+function check(c: Counts, expect: Partial<Counts>, summaryRows: number, rows: number | undefined): string {
+  const issues: string[] = [];
+  if (rows !== undefined && summaryRows !== rows) issues.push(`rows ${int(summaryRows)} ≠ ${int(rows)}`);
+  // Clean generated data: any error, warning or delete is the importer's (or the generator's) bug.
+  for (const [k, v] of Object.entries({ errors: 0, warnings: 0, deleted: 0, ...expect }) as [keyof Counts, number][]) {
+    if (c[k] !== v) issues.push(`${k} ${int(c[k])} ≠ ${int(v)}`);
+  }
+  return issues.length ? `⚠ ${issues.join(", ")}` : "ok";
+}
+
+/**
+ * Runs the whole import benchmark for `sizes` (students) inside `workDir`,
+ * appending to `results` as it goes. The largest size's enrollments.csv is
+ * also handed to `csvBench` (the tokenizer benchmark) when one is given.
+ */
+export async function benchImport(
+  sizes: number[],
+  workDir: string,
+  results: ImportResults,
+  options: {
+    log: (line: string) => void;
+    echoStderr?: boolean;
+    csvBench?: (file: string) => Promise<Record<string, Figure>>;
+  },
+): Promise<void> {
+  const { log } = options;
+  const ordered = [...sizes].sort((a, b) => a - b);
+  for (const students of ordered) {
+    const dir = join(workDir, String(students));
+    const base = join(dir, "base"), changed = join(dir, "changed"), store = join(dir, "store");
+    const tag = `[${label(students)}]`;
+    log(`${tag} generating bundles in ${dir}`);
+    let t0 = performance.now();
+    const baseInfo = await generateDistrict(base, students, { seed: 1 });
+    const baseSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const changedInfo = await generateDistrict(changed, students, { seed: 1, changedPercent: 1 });
+    const changedSeconds = (performance.now() - t0) / 1000;
+    const rows = dataRows(baseInfo);
+    log(`${tag} ${rows.toLocaleString("en-US")} rows, ${(baseInfo.bytes / 1e6).toFixed(0)} MB, generated in ${baseSeconds.toFixed(1)} s`);
+
+    const csvFiles = Object.keys(baseInfo.files).map((f) => join(base, f));
+    const python = await pythonAnchor(csvFiles);
+    log(`${tag} python csv.reader: ${(python.rowsPerSec / 1e6).toFixed(2)} M rows/s, ${python.mbps.toFixed(0)} MB/s`);
+    results.sizes.push({ students, base: baseInfo, baseSeconds, changed: changedInfo, changedSeconds, python });
+
+    await mkdir(store, { recursive: true });
+    const common = ["--data-dir", store, "--tenant", "bench", "--format", "oneroster-csv"];
+    // Order matters: each scenario runs against the store the previous one left.
+    const scenarios: [string, string[], Partial<Counts>, boolean][] = [
+      ["bulk, empty store", [base], { created: rows, updated: 0, unchanged: 0 }, true],
+      ["identical, --reprocess", ["--reprocess", base], { created: 0, updated: 0, unchanged: rows }, true],
+      ["identical (shortcut)", [base], { created: 0, updated: 0 }, false],
+      ["1 % changed", [changed], { created: 0, updated: dataChanged(changedInfo), unchanged: rows - dataChanged(changedInfo) }, true],
+    ];
+    for (const [scenario, extra, expect, readsAll] of scenarios) {
+      log(`${tag} import: ${scenario}`);
+      const { m, summary } = await runImport([...common, ...extra], options.echoStderr ?? false);
+      const counts = total(summary.counts);
+      const result: ScenarioResult = {
+        students, scenario, rows: summary.rows, seconds: m.seconds, peakRssAnonMB: m.peakRssAnonMB, status: summary.status, counts,
+        check: check(counts, expect, summary.rows, readsAll ? rows : undefined),
+      };
+      results.scenarios.push(result);
+      log(`${tag}   ${m.seconds.toFixed(1)} s, ${rate(summary.rows / m.seconds)} rows/s, ` +
+        `${m.peakRssAnonMB.toFixed(0)} MiB, ${summary.status}, ${result.check}`);
+    }
+
+    if (options.csvBench && students === ordered[ordered.length - 1]) {
+      const file = join(base, "enrollments.csv");
+      log(`${tag} tokenizer benchmark (test/bench/csv.ts) on enrollments.csv`);
+      try {
+        const { python: theirs, ...parsers } = await options.csvBench(file);
+        // Prefer the tokenizer benchmark's own Python figure: measured under its rules (best of N).
+        const python = theirs ?? (await pythonAnchor([file]));
+        results.csv = { file: "enrollments.csv", students, bytes: statSync(file).size, python, parsers };
+      } catch (e) {
+        results.csvError = e instanceof Error ? (e.stack ?? e.message) : String(e);
+        log(`${tag} benchCsv failed: ${results.csvError}`);
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** 200000 → "200k", 1000000 → "1M". */
+export function label(students: number): string {
+  if (students >= 1e6 && students % 1e5 === 0) return `${students / 1e6}M`;
+  if (students >= 1e3 && students % 100 === 0) return `${students / 1e3}k`;
+  return String(students);
+}
+
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const rate = (n: number) => (!(n > 0) ? "—" : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(0)} k`);
+
+/** The results as Markdown tables, ready for the README. */
+export function importMarkdown(r: ImportResults): string {
+  const out: string[] = [];
+  out.push("| students | files (orgs / sessions / courses / classes / users / enrollments / demographics) | data rows | MB | generate s | rows changed in the 1 % bundle |");
+  out.push("| --- | --- | ---: | ---: | ---: | ---: |");
+  for (const s of r.sizes) {
+    const f = s.base.files;
+    const files = ["orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics"]
+      .map((n) => int(f[`${n}.csv`] ?? 0));
+    out.push(`| ${label(s.students)} | ${files.join(" / ")} | ${int(dataRows(s.base))} | ${(s.base.bytes / 1e6).toFixed(0)} | ` +
+      `${s.baseSeconds.toFixed(1)} | ${int(dataChanged(s.changed))} |`);
+  }
+  out.push("");
+  out.push("| students | scenario | rows | seconds | rows/s | × Python | peak RssAnon MiB | status | created / updated / deleted / unchanged | check |");
+  out.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
+  for (const s of r.sizes) {
+    const p = s.python;
+    out.push(`| ${label(s.students)} | Python csv.reader, parse only (anchor) | ${int(p.rows)} | ${p.seconds.toFixed(2)} | ` +
+      `${rate(p.rowsPerSec)} | 1.00 | ${p.peakRssAnonMB.toFixed(0)} | — | — | — |`);
+    for (const x of r.scenarios.filter((x) => x.students === s.students)) {
+      const c = x.counts, rps = x.rows / x.seconds;
+      const [speed, ratio] = x.rows > 0 ? [rate(rps), (rps / p.rowsPerSec).toFixed(2)] : ["—", "—"];
+      const changes = [c.created, c.updated, c.deleted, c.unchanged].map(int).join(" / ");
+      out.push(`| ${label(x.students)} | ${x.scenario} | ${int(x.rows)} | ${x.seconds.toFixed(2)} | ${speed} | ${ratio} | ` +
+        `${x.peakRssAnonMB.toFixed(0)} | ${x.status} | ${changes} | ${x.check} |`);
+    }
+  }
+  if (r.csv) {
+    const c = r.csv;
+    out.push("");
+    out.push(`| CSV tokenizer on ${c.file} (${label(c.students)} students, ${(c.bytes / 1e6).toFixed(0)} MB) | MB/s | rows/s | × Python rows/s |`);
+    out.push("| --- | ---: | ---: | ---: |");
+    out.push(`| Python csv.reader (anchor) | ${c.python.mbps.toFixed(0)} | ${rate(c.python.rowsPerSec)} | 1.00 |`);
+    for (const [name, v] of Object.entries(c.parsers)) {
+      out.push(`| ${name} | ${v.mbps.toFixed(0)} | ${rate(v.rowsPerSec)} | ${(v.rowsPerSec / c.python.rowsPerSec).toFixed(2)} |`);
+    }
+  }
+  if (r.csvError) out.push("", `benchCsv failed: ${r.csvError.split("\n")[0]}`);
+  return out.join("\n");
+}
