@@ -262,3 +262,51 @@ describe("formats in a bundle", () => {
     expect(job.counts.enrollments!.created).toBe(4);
   });
 });
+
+describe("OneRoster 1.2 and the other files", () => {
+  it("imports a 1.2 bundle with roles.csv and users without role columns, and stores gradebook files", async () => {
+    const users12 = `sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns
+u1,,,true,ada,,Ada,Lovelace,,,,,,,09,,,,,,s1,she/her
+`;
+    const roles = `sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId
+r1,,,u1,primary,student,,,s1,
+r2,,,u404,primary,student,,,s1,
+`;
+    const categories = "sourcedId,status,dateLastModified,title\ncat1,,,Homework\n";
+    const lineItems = "sourcedId,status,dateLastModified,title,description,assignDate,dueDate,classSourcedId,categorySourcedId,gradingPeriodSourcedId,resultValueMin,resultValueMax\nli1,,,Quiz 1,,2026-09-01,2026-09-08,k1,cat1,t1,0,10\n";
+    const results = "sourcedId,status,dateLastModified,lineItemSourcedId,studentSourcedId,scoreStatus,score,scoreDate,comment\nres1,,,li1,u1,fully graded,9,2026-09-09,\n";
+    const dir = writeBundle(
+      { ...DISTRICT, "users.csv": users12, "enrollments.csv": "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\ne1,,,k1,s1,u1,student,false,,\n", "roles.csv": roles, "categories.csv": categories, "lineItems.csv": lineItems, "results.csv": results },
+      { manifest: undefined },
+    );
+    writeFileSync(join(dir, "manifest.csv"), readFileSync(join(dir, "manifest.csv"), "utf8").replace("oneroster.version,1.1", "oneroster.version,1.2"));
+    const job = await run(dir);
+    expect(job.counts.roles).toMatchObject({ created: 1, errors: 1 });
+    expect(job.counts.results!.created).toBe(1);
+    expect(recordsOf(store, "strata", "users").get("u1")).toMatchObject({ pronouns: "she/her", primaryOrgSourcedId: "s1" });
+    expect(recordsOf(store, "strata", "lineItems").get("li1")).toMatchObject({ classSourcedId: "k1", categorySourcedId: "cat1" });
+    expect(resultsOf(job.resultsPath).join("\n")).toContain('roles.csv,3,roles,r2,skip,ERROR,"userSourcedId: users ""u404"" is not in this package nor in the store');
+  });
+
+  it("warns about a file the manifest declares absent, and ignores it", async () => {
+    const job = await run(writeBundle({ ...DISTRICT, "demographics.csv": "sourcedId,status,dateLastModified,birthDate\nu1,,,2010-01-01\n" }, { modes: { "demographics.csv": "absent" } }));
+    expect(job.status).toBe("complete");
+    expect(resultsOf(job.resultsPath).join("\n")).toContain("demographics.csv,0,manifest,,skip,WARNING,is present but manifest.csv declares file.demographics=absent; the file is ignored");
+    expect(recordsOf(store, "strata", "demographics").size).toBe(0);
+  });
+
+  it("settles references to rows that arrive later in the same file (a parent org listed after its child)", async () => {
+    const orgs = ORGS_CHILD_FIRST;
+    const job = await run(writeBundle({ ...DISTRICT, "orgs.csv": orgs }));
+    expect(job.counts.orgs).toMatchObject({ created: 4, errors: 1 });
+    expect(resultsOf(job.resultsPath).join("\n")).toContain('orgs.csv,5,orgs,s9,skip,ERROR,"parentSourcedId: orgs ""nowhere"" is not in this package nor in the store');
+  });
+});
+
+const ORGS_CHILD_FIRST = `sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId
+s1,,,North High,school,S1,d1
+s2,,,South High,school,S2,d1
+d1,,,Strata District,district,D1,
+s9,,,Nowhere High,school,S9,nowhere
+s3,,,East High,school,S3,d1
+`;
