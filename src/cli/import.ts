@@ -15,6 +15,7 @@ import { DEFAULT_THRESHOLDS, parseLimit, type Thresholds } from "../importer/thr
 import { runInWorker } from "../jobs/worker.ts";
 import { openStore } from "../store/mod.ts";
 import { unfinishedJobs } from "../store/jobs.ts";
+import { lockDataDir } from "../store/lock.ts";
 import { exitCode, printSummary, type Summary } from "./_summary.ts";
 
 const OPTIONS = {
@@ -69,6 +70,13 @@ export async function importCommand(argv: string[], defaults: { dryRun: boolean 
   }
   const scratch = o["data-dir"] ? undefined : mkdtempSync(join(tmpdir(), "rosterbox-validate-"));
   const dataDir = resolve(o["data-dir"] ?? scratch!);
+  let release: () => void;
+  try {
+    release = lockDataDir(dataDir);
+  } catch (err) {
+    process.stderr.write(`rosterbox ${name}: ${(err as Error).message}\n`);
+    return 2;
+  }
   try {
     if (!request.dryRun) await resumeUnfinished(dataDir, o.json === true);
     const progress = progressLine();
@@ -78,6 +86,7 @@ export async function importCommand(argv: string[], defaults: { dryRun: boolean 
     printSummary(summary, o.json === true);
     return exitCode(job.status);
   } finally {
+    release();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -78,6 +78,19 @@ describe("decodeText", () => {
     expect(seen).toEqual(["aaaa\n", "bbbb\n"]);
   });
 
+  it("hands big reads on in pieces of at most 64 KiB", async () => {
+    const text = "abc,déf\n".repeat(30_000);
+    const sizes: number[] = [];
+    let all = "";
+    for await (const t of decodeText(chunks(utf8(text), 1 << 20), "f.csv")) {
+      sizes.push(t.length);
+      all += t;
+    }
+    expect(all).toBe(text);
+    expect(sizes.length).toBeGreaterThan(3);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(64 * 1024);
+  });
+
   it("names the byte offset and line of invalid UTF-8 (Windows-1252 é)", async () => {
     // "ok\r\nfine\rJos" is 12 bytes, then 0xE9; lines: CRLF, CR → line 3.
     const b = bytes("ok\r\nfine\rJos", [0xe9], ",x\n");
