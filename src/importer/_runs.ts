@@ -21,8 +21,8 @@ export interface RunEntry {
 }
 
 /** Bytes buffered before a run is written: bounds memory whatever the file size. */
-const RUN_BYTES = 24 * 1024 * 1024;
-const READ_CHUNK = 256 * 1024;
+const RUN_BYTES = 16 * 1024 * 1024;
+const READ_CHUNK = 64 * 1024;
 
 /**
  * Gathers entries and spills them, sorted, to numbered run files in `dir`.

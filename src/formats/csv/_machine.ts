@@ -83,6 +83,16 @@ function clip(s: string): string {
   return s.length > 60 ? `…${s.slice(-60)}` : s;
 }
 
+/**
+ * One file's tokenizer state. Synchronous so that `readCsv` pays one await per
+ * chunk; `push` every chunk in order, then `finish` once.
+ *
+ * @example
+ * ```ts
+ * const m = new CsvMachine("users.csv", ",", '"', 1 << 20);
+ * const items = [...m.push('id,name\n1,"Ann'), ...m.push('"\n'), ...m.finish()];
+ * ```
+ */
 export class CsvMachine {
   private readonly delim: string;
   private readonly D: number;

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../../test/_bundle.ts";
+import { mergeRuns, RunWriter } from "./_runs.ts";
+
+describe("sorted runs", () => {
+  it("merges many runs back in key order, equal keys in the order they were added", () => {
+    const dir = tempDir();
+    const runs = new RunWriter(dir);
+    const added: [string, string][] = [];
+    for (let i = 0; i < 30_000; i++) {
+      const key = `users\x00${((i * 7919) % 10_007).toString(36)}`;
+      const value = `row ${i} ${"é".repeat(i % 5)}\n${"x".repeat(i % 300)}`;
+      added.push([key, value]);
+      runs.add(key, value);
+      if (i % 4_000 === 3_999) runs.flush();
+    }
+    expect(runs.finish()).toBe(8);
+    const merged = [...mergeRuns(dir)].map((e) => [e.key, e.value] as [string, string]);
+    const expected = added.map((e, i) => [e, i] as const).sort((a, b) => (a[0][0] < b[0][0] ? -1 : a[0][0] > b[0][0] ? 1 : a[1] - b[1])).map((e) => e[0]);
+    expect(merged).toEqual(expected);
+  });
+
+  it("keeps a value larger than its buffer", () => {
+    const dir = tempDir();
+    const runs = new RunWriter(dir);
+    const big = "y".repeat(20 * 1024 * 1024);
+    runs.add("a\x00small", "s");
+    runs.add("a\x00big", big);
+    runs.finish();
+    const merged = [...mergeRuns(dir)];
+    expect(merged.map((e) => e.key)).toEqual(["a\x00big", "a\x00small"]);
+    expect(merged[0]!.value.length).toBe(big.length);
+  });
+});
