@@ -1,22 +1,28 @@
 /**
  * Apply: write a plan into the store in batched transactions.
  *
- * Each transaction carries a batch of records, their change-log entries,
- * the before-images of what they replace, and the checkpoint (the last key
- * walked) — so a process killed at any moment has either done a batch
- * entirely or not at all, and the walk resumes after the checkpoint with the
- * same outcome as if it had never stopped.
+ * The plan walk leaves the changes it decided in a sorted plan file (the
+ * job's `plan/` runs), so applying costs a read of the changes only, not a
+ * second walk of the package and the store. Each transaction carries a batch
+ * of records, their change-log block, the before-images of what they
+ * replace, and the checkpoint (the last key applied) — so a process killed at
+ * any moment has done a batch entirely or not at all, and the apply resumes
+ * after the checkpoint with the same outcome as if it had never stopped.
  *
  * @module
  */
+import { join } from "node:path";
 import { appendChanges, changeLine, type ChangeOp } from "../store/changes.ts";
 import { recordKey, seqKey, undoKey } from "../store/keys.ts";
-import { BATCH_TXN } from "../store/mod.ts";
-import { encodeRecord } from "../store/record.ts";
-import { walkPlan, type PlanContext, type PlannedAction } from "./plan.ts";
+import { BATCH_TXN, type Store } from "../store/mod.ts";
+import { decodeRecord, encodeRecord, recordText, type RecordStatus } from "../store/record.ts";
+import { mergeRuns, RunWriter } from "./_runs.ts";
+import type { PlannedAction } from "./plan.ts";
+
+const RS = "\x1e";
 
 export interface Checkpoint {
-  /** The plan key (entity · sourcedId) of the last row walked. */
+  /** The plan key (entity · sourcedId) of the last change applied. */
   key: string;
   /** The tenant's change sequence after the last committed batch. */
   seq: number;
@@ -26,9 +32,13 @@ export interface Checkpoint {
   changed: number;
 }
 
-export interface ApplyContext extends PlanContext {
+export interface ApplyContext {
+  store: Store;
+  tenant: string;
   jobId: string;
-  /** Records walked per transaction. */
+  /** The job's staging folder (its `plan/` subfolder holds the plan file). */
+  runsDir: string;
+  /** Changes per transaction. */
   batchSize?: number;
   onProgress?: (changed: number) => void;
 }
@@ -39,53 +49,74 @@ export function checkpointKey(jobId: string): string {
 }
 
 /**
+ * Collects the changes of a plan walk, in key order, for {@link applyPlan}.
+ *
+ * @example const out = planWriter(runsDir); for (const a of walk) if (a.next) out.add(a.key, planEntry(a)); out.finish();
+ */
+export function planWriter(runsDir: string): RunWriter {
+  return new RunWriter(join(runsDir, "plan"));
+}
+
+/** One change as the plan file keeps it: action, new status, the before-image (length-prefixed), new body. */
+export function planEntry(a: PlannedAction): string {
+  const before = a.before ? recordText(a.before) : "";
+  return a.action + RS + a.next!.status + RS + before.length + RS + before + a.next!.body;
+}
+
+/**
  * Applies the plan from the job's checkpoint (or the start) to the end.
  * Returns how many records it changed in total, this run and earlier ones.
  *
  * @example
- * const changed = applyPlan({ ...planContext, jobId: "20261124-0001" });
+ * const changed = applyPlan({ store, tenant: "strata", jobId, runsDir: store.runsDir(jobId) });
  */
 export function applyPlan(ctx: ApplyContext): number {
   const { store, tenant, jobId } = ctx;
-  const batchSize = ctx.batchSize ?? Number(process.env.RB_BATCH ?? 20_000);
+  const batchSize = ctx.batchSize ?? 20_000;
   const saved = store.jobs.get(checkpointKey(jobId)) as Checkpoint | undefined;
   let seq = saved?.seq ?? ((store.meta.get(seqKey(tenant)) as number | undefined) ?? 0);
   let undo = saved?.undo ?? 0;
   let changed = saved?.changed ?? 0;
-  const batch: PlannedAction[] = [];
-  let last: PlannedAction | undefined;
   const now = Date.now();
+  let batch: { key: string; value: string }[] = [];
 
   const commit = () => {
-    if (!last) return;
-    const position = last;
+    if (batch.length === 0) return;
     store.env.transactionSync(() => {
       const firstSeq = seq + 1;
       const lines: string[] = [];
-      for (const a of batch) {
+      for (const { key, value } of batch) {
+        const cut = key.indexOf("\x00");
+        const entity = key.slice(0, cut);
+        const sourcedId = key.slice(cut + 1);
+        const a = value.indexOf(RS);
+        const b = value.indexOf(RS, a + 1);
+        const c = value.indexOf(RS, b + 1);
+        const beforeLength = Number(value.slice(b + 1, c));
+        const action = value.slice(0, a) as ChangeOp;
         seq++;
-        const key = recordKey(tenant, a.entity, a.sourcedId);
-        store.records.putSync(key, encodeRecord({ seq, job: jobId, modifiedAt: now, status: a.next!.status, body: a.next!.body }));
-        lines.push(changeLine(a.entity, a.sourcedId, a.action as ChangeOp));
-        if (a.before) {
-          store.undo.putSync(undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${a.entity}\x00${a.sourcedId}\x00`), encodeRecord(a.before)]));
+        const body = value.slice(c + 1 + beforeLength);
+        store.records.putSync(recordKey(tenant, entity, sourcedId), encodeRecord({ seq, job: jobId, modifiedAt: now, status: value.slice(a + 1, b) as RecordStatus, body }));
+        lines.push(changeLine(entity, sourcedId, action));
+        if (beforeLength > 0) {
+          const before = decodeRecord(value.slice(c + 1, c + 1 + beforeLength));
+          store.undo.putSync(undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${entity}\x00${sourcedId}\x00`), encodeRecord(before)]));
         }
       }
       appendChanges(store, tenant, firstSeq, lines);
       changed += batch.length;
       store.meta.putSync(seqKey(tenant), seq);
-      const cp: Checkpoint = { key: position.key, seq, undo, changed };
+      const cp: Checkpoint = { key: batch[batch.length - 1]!.key, seq, undo, changed };
       store.jobs.putSync(checkpointKey(jobId), cp);
     }, BATCH_TXN);
-    batch.length = 0;
+    batch = [];
     ctx.onProgress?.(changed);
   };
 
-  let walked = 0;
-  for (const action of walkPlan(ctx, saved?.key)) {
-    last = action;
-    if (action.next) batch.push(action);
-    if (++walked % batchSize === 0) commit();
+  for (const entry of mergeRuns(join(ctx.runsDir, "plan"))) {
+    if (saved && entry.key <= saved.key) continue;
+    batch.push(entry);
+    if (batch.length >= batchSize) commit();
   }
   commit();
   return changed;

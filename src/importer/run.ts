@@ -13,7 +13,8 @@ import { FileError, openSource, type FormatName, type SourceOptions } from "../f
 import { loadJob, newJobId, saveJob, type JobRecord } from "../store/jobs.ts";
 import { packageKey } from "../store/keys.ts";
 import { flushStore, type Store } from "../store/mod.ts";
-import { applyPlan, checkpointKey } from "./apply.ts";
+import { applyPlan, checkpointKey, planEntry, planWriter } from "./apply.ts";
+import type { RunWriter } from "./_runs.ts";
 import { countsOf, totals, type CountsByEntity } from "./counts.ts";
 import { existingCount, walkPlan, type PlanContext } from "./plan.ts";
 import { ResultsWriter } from "./results.ts";
@@ -89,7 +90,7 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
   }
   progress?.({ phase: "planning", rows: job.rows });
   const ctx: PlanContext = planContext(store, job);
-  const planCounts = plan(ctx, job.counts, results);
+  const planCounts = plan(ctx, job.counts, results, job.dryRun ? undefined : planWriter(ctx.runsDir));
   results.close();
 
   job.held = breaches(planCounts, req.thresholds ?? DEFAULT_THRESHOLDS);
@@ -120,7 +121,7 @@ export async function applyJob(store: Store, job: JobRecord, progress?: Progress
   // A plan of nothing but unchanged rows need not be walked again.
   if (t.created + t.updated + t.deleted > 0) {
     applyPlan({
-      ...planContext(store, job), jobId: job.id,
+      store, tenant: job.tenant, runsDir: store.runsDir(job.id), jobId: job.id,
       onProgress: (changed) => progress?.({ phase: "applying", rows: job.rows, changed }),
     });
   }
@@ -147,7 +148,7 @@ function planContext(store: Store, job: JobRecord): PlanContext {
 }
 
 /** Walks the plan once: counts, the results rows, and the figures the thresholds need. */
-function plan(ctx: PlanContext, counts: CountsByEntity, results: ResultsWriter): Record<string, EntityPlanCounts> {
+function plan(ctx: PlanContext, counts: CountsByEntity, results: ResultsWriter, changes?: RunWriter): Record<string, EntityPlanCounts> {
   const out: Record<string, EntityPlanCounts> = {};
   for (const pe of ctx.entities) out[pe.entity] ??= { existing: existingCount(ctx, pe.entity), deleted: 0, updated: 0 };
   for (const a of walkPlan(ctx)) {
@@ -160,7 +161,9 @@ function plan(ctx: PlanContext, counts: CountsByEntity, results: ResultsWriter):
       case "skip": if (a.status === "ERROR") c.errors++; else c.warnings++; break;
     }
     results.write({ file: a.file, line: a.line, entity: a.entity, sourcedId: a.sourcedId, action: a.action, status: a.status, message: a.message });
+    if (changes && a.next) changes.add(a.key, planEntry(a));
   }
+  changes?.finish();
   return out;
 }
 

@@ -32,12 +32,17 @@ export interface StoredRecord {
 
 /** @example encodeRecord({ seq: 1, job: "j1", modifiedAt: Date.now(), status: "active", body }) */
 export function encodeRecord(r: StoredRecord): Buffer {
-  return Buffer.from(r.seq + RS + r.job + RS + r.modifiedAt + RS + r.status + RS + r.body);
+  return Buffer.from(recordText(r));
+}
+
+/** The record as the text {@link encodeRecord} stores. */
+export function recordText(r: StoredRecord): string {
+  return r.seq + RS + r.job + RS + r.modifiedAt + RS + r.status + RS + r.body;
 }
 
 /** @example decodeRecord(store.records.getBinary(key)) */
-export function decodeRecord(bytes: Uint8Array): StoredRecord {
-  const text = Buffer.isBuffer(bytes) ? bytes.toString("utf8") : Buffer.from(bytes).toString("utf8");
+export function decodeRecord(bytes: Uint8Array | string): StoredRecord {
+  const text = typeof bytes === "string" ? bytes : Buffer.isBuffer(bytes) ? bytes.toString("utf8") : Buffer.from(bytes).toString("utf8");
   const a = text.indexOf(RS);
   const b = text.indexOf(RS, a + 1);
   const c = text.indexOf(RS, b + 1);
@@ -51,14 +56,20 @@ export function decodeRecord(bytes: Uint8Array): StoredRecord {
   };
 }
 
-const orderCache = new Map<string, readonly string[]>();
+interface FieldOrder {
+  names: readonly string[];
+  known: ReadonlySet<string>;
+}
+
+const orderCache = new Map<string, FieldOrder>();
 
 /** Field order of an entity: sourcedId, dateLastModified, then OneRoster's column order. */
-function fieldOrder(entity: string): readonly string[] {
+function fieldOrder(entity: string): FieldOrder {
   let order = orderCache.get(entity);
   if (!order) {
     const spec = isEntityName(entity) ? ENTITIES[entity].fields.map((f) => f.name) : [];
-    order = [COMMON_FIELDS[0], COMMON_FIELDS[2], ...spec];
+    const names = [COMMON_FIELDS[0], COMMON_FIELDS[2], ...spec];
+    order = { names, known: new Set([...names, "status"]) };
     orderCache.set(entity, order);
   }
   return order;
@@ -74,13 +85,13 @@ function fieldOrder(entity: string): readonly string[] {
 export function encodeBody(entity: string, fields: Record<string, string>): string {
   const order = fieldOrder(entity);
   let out = "";
-  for (const name of order) {
+  for (const name of order.names) {
     const v = fields[name];
     if (v !== undefined && v !== "") out += (out === "" ? "" : US) + name + US + v;
   }
   let extra: string[] | undefined;
   for (const name in fields) {
-    if (name === "status" || order.includes(name)) continue;
+    if (order.known.has(name)) continue;
     if (fields[name] !== "") (extra ??= []).push(name);
   }
   if (extra) {

@@ -12,6 +12,8 @@ import { FileError, type FileMode, type SourceEvent, type SourceIssue } from "..
 interface Header {
   /** Canonical name of each column. */
   names: string[];
+  /** Builds a row's fields object from its values. */
+  build: (values: string[]) => Record<string, string>;
   /** Index of the column holding the key. */
   keyColumn: number;
   warnings: string[];
@@ -55,7 +57,18 @@ function matchHeader(file: string, entity: string, columns: string[]): Header {
     keyColumn = 0;
     names[0] = "sourcedId";
   }
-  return { names, keyColumn, warnings };
+  return { names, keyColumn, warnings, build: rowBuilder(names) };
+}
+
+/**
+ * A function that makes a row's object with one literal, compiled once per
+ * header: filling `{}` key by key goes through V8's generic keyed stores
+ * and was most of the adapter's cost per row. Names enter the code only as
+ * JSON string literals.
+ */
+function rowBuilder(names: readonly string[]): (values: string[]) => Record<string, string> {
+  const body = names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(", ");
+  return new Function("v", `return { ${body} };`) as (values: string[]) => Record<string, string>;
 }
 
 /**
@@ -93,8 +106,7 @@ export async function* readDataFile(
           `expected ${names.length} fields as in the header, found ${values.length}; check for an unquoted comma or a cut-off line`));
         continue;
       }
-      const fields: Record<string, string> = {};
-      for (let i = 0; i < names.length; i++) fields[names[i]!] = values[i]!;
+      const fields = header.build(values);
       out.push({ kind: "row", file, line: rec.line, entity, fields });
     }
     if (out.length) yield out;
