@@ -3,7 +3,7 @@
  * the results file, every format, and the same source under Deno.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DISTRICT, ENROLLMENTS, tempDir, USERS, writeBundle } from "./_bundle.ts";
@@ -61,6 +61,18 @@ describe("rosterbox import", () => {
     const dry = rosterbox("import", "--data-dir", dataDir, "--tenant", "strata", "--format", "oneroster-csv", cut, "--json", "--dry-run", "--change-threshold", "80%");
     expect(dry.status).toBe(0);
     expect(JSON.parse(dry.stdout).counts.enrollments.deleted).toBe(3);
+  });
+
+  it("removes staging left behind by jobs that ended, and refuses a data dir another process holds", () => {
+    const dataDir = tempDir();
+    mkdirSync(join(dataDir, "staging", "20260101T000000Z-gone00"), { recursive: true });
+    const r = rosterbox("import", "--data-dir", dataDir, "--tenant", "strata", "--format", "oneroster-csv", writeBundle(DISTRICT), "--json");
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(join(dataDir, "staging"))).toEqual([]);
+    writeFileSync(join(dataDir, "rosterbox.lock"), String(process.pid));
+    const busy = rosterbox("import", "--data-dir", dataDir, "--tenant", "strata", "--format", "oneroster-csv", writeBundle(DISTRICT));
+    expect(busy.status).toBe(2);
+    expect(busy.stderr).toContain(`is in use by process ${process.pid}`);
   });
 
   it("imports IMS Enterprise XML", () => {

@@ -13,8 +13,8 @@ import { FORMATS, type DelimitedFeed, type FormatName } from "../formats/mod.ts"
 import type { ImportRequest, Progress } from "../importer/run.ts";
 import { DEFAULT_THRESHOLDS, parseLimit, type Thresholds } from "../importer/thresholds.ts";
 import { runInWorker } from "../jobs/worker.ts";
-import { openStore } from "../store/mod.ts";
-import { unfinishedJobs } from "../store/jobs.ts";
+import { openStore, stagedJobIds, type Store } from "../store/mod.ts";
+import { loadJob, unfinishedJobs } from "../store/jobs.ts";
 import { lockDataDir } from "../store/lock.ts";
 import { exitCode, printSummary, type Summary } from "./_summary.ts";
 
@@ -80,7 +80,14 @@ export async function importCommand(argv: string[], defaults: { dryRun: boolean 
   try {
     if (!request.dryRun) await resumeUnfinished(dataDir, o.json === true);
     const progress = progressLine();
-    const job = await runInWorker({ mode: "import", dataDir, request }, progress.update);
+    let job;
+    try {
+      job = await runInWorker({ mode: "import", dataDir, request }, progress.update);
+    } catch (err) {
+      progress.done();
+      process.stderr.write(`rosterbox ${name}: the import stopped and will resume on the next import: ${(err as Error).message}\n`);
+      return 2;
+    }
     progress.done();
     const summary: Summary = { status: job.status, rows: job.rows, counts: job.counts, results: o.results || !scratch ? job.resultsPath : null, job: job.id, message: job.message };
     printSummary(summary, o.json === true);
@@ -91,14 +98,25 @@ export async function importCommand(argv: string[], defaults: { dryRun: boolean 
   }
 }
 
-/** An interrupted earlier import finishes first, so that order of arrival holds. */
+/**
+ * An interrupted earlier import finishes first, so that order of arrival
+ * holds; staging left behind by jobs that ended is removed.
+ */
 async function resumeUnfinished(dataDir: string, quiet: boolean): Promise<void> {
   const store = openStore(dataDir);
   const jobs = unfinishedJobs(store);
+  await dropLeftovers(store);
   await store.close();
   for (const job of jobs) {
     if (!quiet) process.stderr.write(`resuming interrupted job ${job.id} (${job.phase})\n`);
     await runInWorker({ mode: "resume", dataDir, jobId: job.id });
+  }
+}
+
+async function dropLeftovers(store: Store): Promise<void> {
+  for (const id of stagedJobIds(store)) {
+    const status = loadJob(store, id)?.status;
+    if (status !== "running" && status !== "held") await store.dropStaging(id);
   }
 }
 

@@ -38,7 +38,11 @@ export interface ApplyContext {
   jobId: string;
   /** The job's staging folder (its `plan/` subfolder holds the plan file). */
   runsDir: string;
-  /** Changes per transaction. */
+  /**
+   * Changes per transaction. Scattered updates dirty a page each, and LMDB
+   * holds a transaction's dirty pages in process memory: 5,000 keeps that
+   * near 20 MB.
+   */
   batchSize?: number;
   onProgress?: (changed: number) => void;
 }
@@ -72,7 +76,7 @@ export function planEntry(a: PlannedAction): string {
  */
 export function applyPlan(ctx: ApplyContext): number {
   const { store, tenant, jobId } = ctx;
-  const batchSize = ctx.batchSize ?? 20_000;
+  const batchSize = ctx.batchSize ?? 5_000;
   const saved = store.jobs.get(checkpointKey(jobId)) as Checkpoint | undefined;
   let seq = saved?.seq ?? ((store.meta.get(seqKey(tenant)) as number | undefined) ?? 0);
   let undo = saved?.undo ?? 0;

@@ -117,19 +117,22 @@ export async function applyJob(store: Store, job: JobRecord, progress?: Progress
   job.status = "running";
   saveJob(store, job);
   await flushStore(store);
-  const t = totals(job.counts);
-  // A plan of nothing but unchanged rows need not be walked again.
-  if (t.created + t.updated + t.deleted > 0) {
-    applyPlan({
-      store, tenant: job.tenant, runsDir: store.runsDir(job.id), jobId: job.id,
-      onProgress: (changed) => progress?.({ phase: "applying", rows: job.rows, changed }),
-    });
-  }
-  const packageHashValue = job.request.packageHash as string | undefined;
-  if (packageHashValue) store.packages.putSync(packageKey(job.tenant, job.feed), { hash: packageHashValue, job: job.id });
-  store.jobs.removeSync(checkpointKey(job.id));
+  applyPlan({
+    store, tenant: job.tenant, runsDir: store.runsDir(job.id), jobId: job.id,
+    onProgress: (changed) => progress?.({ phase: "applying", rows: job.rows, changed }),
+  });
+  // The job's end, the package mark and the checkpoint's removal commit together:
+  // a crash before this resumes from the checkpoint, after it finds the job done.
+  setFinished(job, outcome(job), `Applied: ${describe(job.counts)}.`);
+  store.env.transactionSync(() => {
+    const hash = job.request.packageHash as string | undefined;
+    if (hash) store.packages.putSync(packageKey(job.tenant, job.feed), { hash, job: job.id });
+    saveJob(store, job);
+    store.jobs.removeSync(checkpointKey(job.id));
+  });
+  await flushStore(store);
   await store.dropStaging(job.id);
-  return finish(store, job, outcome(job), `Applied: ${describe(job.counts)}.`);
+  return job;
 }
 
 /** Resumes a job that was `running` when the process stopped. */
@@ -176,11 +179,15 @@ function describe(counts: CountsByEntity): string {
   return `${t.created} created, ${t.updated} updated, ${t.deleted} deleted, ${t.unchanged} unchanged, ${t.errors} rows rejected, ${t.warnings} warnings`;
 }
 
-async function finish(store: Store, job: JobRecord, status: JobRecord["status"], message: string): Promise<JobRecord> {
+function setFinished(job: JobRecord, status: JobRecord["status"], message: string): void {
   job.status = status;
   job.message = message;
   if (status !== "held") job.phase = "done";
   job.finishedAt = new Date().toISOString();
+}
+
+async function finish(store: Store, job: JobRecord, status: JobRecord["status"], message: string): Promise<JobRecord> {
+  setFinished(job, status, message);
   saveJob(store, job);
   await flushStore(store);
   return job;

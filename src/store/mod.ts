@@ -22,8 +22,8 @@
  * @module
  */
 import { open, type Database, type RootDatabase } from "lmdb";
-import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 export interface Store {
   readonly env: RootDatabase;
@@ -61,7 +61,6 @@ export function openStore(dataDir: string): Store {
   const env = open({
     path,
     maxDbs: 4096,
-    noSync: process.env.RB_NOSYNC === '1',
   });
   const bin = { encoding: "binary" as const };
   const stagingDbs = new Map<string, Database<Buffer, string>>();
@@ -94,6 +93,12 @@ export function openStore(dataDir: string): Store {
       await env.close();
     },
   };
+}
+
+/** Jobs that have staging files in the data directory. */
+export function stagedJobIds(store: Store): string[] {
+  const dir = dirname(store.runsDir("x"));
+  return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /**
