@@ -4,14 +4,10 @@
  * @module
  */
 
-export interface EntityCounts {
-  created: number;
-  updated: number;
-  deleted: number;
-  unchanged: number;
-  errors: number;
-  warnings: number;
-}
+import type { EntityCountsRecord } from "../store/jobs.ts";
+
+/** What happened to one entity's rows (kept in the job record as is). */
+export type EntityCounts = EntityCountsRecord;
 
 export type CountsByEntity = Record<string, EntityCounts>;
 
