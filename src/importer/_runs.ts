@@ -44,7 +44,8 @@ export class RunWriter {
   #at = 0;
   #count: number;
 
-  constructor(readonly dir: string) {
+  /** `presorted`: entries are added in key order already (the plan walk's output), so no sort. */
+  constructor(readonly dir: string, readonly presorted = false) {
     mkdirSync(dir, { recursive: true });
     this.#count = readdirSync(dir).filter((n) => n.startsWith("run-")).length;
   }
@@ -68,7 +69,7 @@ export class RunWriter {
     if (keys.length === 0) return;
     const order = Array.from(keys.keys());
     // Array.prototype.sort is stable: of two equal keys the earlier stays first.
-    order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+    if (!this.presorted) order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
     const fd = openSync(join(this.dir, `run-${String(this.#count++).padStart(5, "0")}`), "w");
     try {
       let out = Buffer.allocUnsafe(1024 * 1024);

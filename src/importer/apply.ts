@@ -58,7 +58,7 @@ export function checkpointKey(jobId: string): string {
  * @example const out = planWriter(runsDir); for (const a of walk) if (a.next) out.add(a.key, planEntry(a)); out.finish();
  */
 export function planWriter(runsDir: string): RunWriter {
-  return new RunWriter(join(runsDir, "plan"));
+  return new RunWriter(join(runsDir, "plan"), true);
 }
 
 /** One change as the plan file keeps it: action, new status, the before-image (length-prefixed), new body. */

@@ -5,9 +5,9 @@
  * The staged rows come out of the job's runs in key order; a bulk entity is
  * merged with the tenant's records of that entity (also in key order), so
  * records the file no longer holds are found without holding either side in
- * memory; a delta entity is looked up row by row. The same walk drives the
- * dry run, the held-job counts and the apply, which makes them agree by
- * construction.
+ * memory; a delta entity is looked up row by row. The one walk gives the
+ * results, the counts the thresholds judge, and the plan file the apply
+ * reads, so a dry run, a held job and an applied one cannot disagree.
  *
  * @module
  */
@@ -54,23 +54,20 @@ export interface PlannedAction {
 }
 
 /**
- * Walks the plan in key order, from the start or after the key of a
- * checkpoint.
+ * Walks the plan in key order.
  *
  * @example
  * for (const a of walkPlan(ctx)) if (a.next) console.log(a.action, a.sourcedId);
  */
-export function* walkPlan(ctx: PlanContext, after?: string): Generator<PlannedAction> {
+export function* walkPlan(ctx: PlanContext): Generator<PlannedAction> {
   const modes = new Map<string, PlanEntity>();
   for (const pe of ctx.entities) if (!modes.has(pe.entity)) modes.set(pe.entity, pe);
   // Key order: "entity\0id", so entities sort as name + "\0".
   const order = [...modes.keys()].sort((a, b) => (a + "\x00" < b + "\x00" ? -1 : 1));
   const staged = mergeRuns(ctx.runsDir)[Symbol.iterator]();
   let next = staged.next();
-  while (!next.done && after !== undefined && next.value.key <= after) next = staged.next();
   for (const entity of order) {
     const prefix = entity + "\x00";
-    if (after !== undefined && after >= entity + "\x01") continue;
     const rows: Iterator<RunEntry> = {
       next: () => {
         if (next.done || !next.value.key.startsWith(prefix)) return { done: true, value: undefined };
@@ -79,9 +76,8 @@ export function* walkPlan(ctx: PlanContext, after?: string): Generator<PlannedAc
         return current;
       },
     };
-    const from = after !== undefined && after.startsWith(prefix) ? after.slice(prefix.length) : undefined;
     const pe = modes.get(entity)!;
-    if (pe.mode === "bulk") yield* walkBulk(ctx, pe, rows, from);
+    if (pe.mode === "bulk") yield* walkBulk(ctx, pe, rows);
     else yield* walkDelta(ctx, pe, rows);
   }
 }
@@ -117,10 +113,9 @@ function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): G
   }
 }
 
-function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>, after?: string): Generator<PlannedAction> {
+function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): Generator<PlannedAction> {
   const cut = ctx.tenant.length + pe.entity.length + 2;
-  const range = recordRange(ctx.tenant, pe.entity);
-  const stored = ctx.store.records.getRange({ start: after === undefined ? range.start : recordKey(ctx.tenant, pe.entity, after) + "\x00", end: range.end })[Symbol.iterator]();
+  const stored = ctx.store.records.getRange(recordRange(ctx.tenant, pe.entity))[Symbol.iterator]();
   let r = stored.next();
   for (const s of checked(ctx, pe, rows)) {
     if ("action" in s) {
