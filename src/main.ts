@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { configCommand, hashPasswordCommand } from "./cli/config.ts";
 import { importCommand } from "./cli/import.ts";
 
 const HELP = `rosterbox — SIS roster drop box, importer and exporter
@@ -20,8 +21,8 @@ Commands:
            [--change-threshold 20%] [--update-threshold 75%] [--approve] [--reprocess]
                                        apply files to a store without the service
   serve --config FILE                  the appliance (SFTP, intake, jobs, web)   [not built yet]
-  config check --config FILE           validate a config                          [not built yet]
-  hash-password                        hash a password read on stdin              [not built yet]
+  config check --config FILE           validate a config; errors name key and line (exit 1)
+  hash-password                        hash a password read on stdin (PHC scrypt)
   token create --config FILE --name N  create an API token                        [not built yet]
   export run --config FILE TENANT EXPORT  run one export now                      [not built yet]
   jobs approve|cancel --config FILE JOB   decide a held job                       [not built yet]
@@ -42,6 +43,10 @@ export async function main(argv: string[]): Promise<number> {
       return importCommand(rest, { dryRun: true });
     case "import":
       return importCommand(rest, { dryRun: false });
+    case "config":
+      return configCommand(rest);
+    case "hash-password":
+      return hashPasswordCommand();
     case undefined:
     case "help":
     case "--help":
@@ -49,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
     default:
-      if (/^(serve|config|hash-password|token|export|jobs|backup|restore)$/.test(command)) {
+      if (/^(serve|token|export|jobs|backup|restore)$/.test(command)) {
         process.stderr.write(`rosterbox ${command}: not built yet in this version; see the README's roadmap\n`);
         return 2;
       }

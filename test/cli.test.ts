@@ -141,3 +141,30 @@ describe("under Deno", () => {
     expect(JSON.parse(again.stdout).counts.users).toMatchObject({ unchanged: 4, created: 0 });
   });
 });
+
+describe("rosterbox config check and hash-password", () => {
+  it("a good config: exit 0 and what it configures", () => {
+    const r = rosterbox("config", "check", "--config", join(ROOT, "test", "fixtures", "rosterbox.yaml"));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ok — 1 tenant\(s\), 2 feed\(s\), 1 export\(s\)/);
+  });
+
+  it("a bad config: exit 1, every problem as FILE:LINE: key: message", () => {
+    const file = join(tempDir(), "rosterbox.yaml");
+    writeFileSync(file, readFileSync(join(ROOT, "test", "fixtures", "rosterbox.yaml"), "utf8").replace("format: delimited", "format: xlsx").replace('"0 3 * * *"', '"at three"'));
+    const r = rosterbox("config", "check", "--config", file);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${file}:25: tenants[0].feeds[1].format: must be one of: oneroster-csv, ims-xml, delimited`);
+    const missing = rosterbox("config", "check", "--config", join(tempDir(), "none.yaml"));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/none\.yaml: cannot be read \(ENOENT\)/);
+  });
+
+  it("hash-password prints only a hash that config check accepts", () => {
+    const r = spawnSync(process.execPath, [CLI, "hash-password"], { input: "correct horse battery\n", encoding: "utf8", cwd: ROOT });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$\S+\$\S+\n$/);
+    const short = spawnSync(process.execPath, [CLI, "hash-password"], { input: "short\n", encoding: "utf8", cwd: ROOT });
+    expect(short.status).toBe(2);
+  });
+});

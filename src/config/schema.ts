@@ -1,0 +1,163 @@
+/**
+ * The shape of `rosterbox.yaml` (CONTRACT.md), as a JSON Schema checked by
+ * ajv, and the TypeScript types it guarantees. Rules a schema cannot say
+ * (cron syntax, mappings, unique names, paths) are in `_rules.ts`.
+ *
+ * @module
+ */
+import type { FieldMapping } from "../mapping/mod.ts";
+
+export interface SftpUser {
+  username: string;
+  password_hash?: string;
+  authorized_keys?: string[];
+  allow_from?: string[];
+}
+
+export interface Feed {
+  folder: string;
+  format: "oneroster-csv" | "ims-xml" | "delimited";
+  submission?: "manifest" | "upload" | "quiet";
+  quiet_seconds?: number;
+  change_threshold?: string | number;
+  update_threshold?: string | number;
+  watch?: string;
+  entity?: string;
+  delimiter?: string;
+  quote?: string;
+  mode?: "bulk" | "delta";
+  fields?: FieldMapping[];
+}
+
+export interface ExportProfile {
+  name: string;
+  entity: string;
+  where?: Record<string, string>;
+  schedule?: string;
+  folder?: string;
+  file?: Record<string, unknown>;
+  delta?: boolean;
+  overwrite?: boolean;
+  retention_days?: number;
+  fields: FieldMapping[];
+}
+
+export interface Tenant {
+  id: string;
+  name?: string;
+  sftp_users?: SftpUser[];
+  feeds?: Feed[];
+  exports?: ExportProfile[];
+}
+
+export interface Config {
+  data_dir: string;
+  http?: { listen?: string };
+  sftp?: { listen?: string };
+  time_zone?: string;
+  retention?: { archive_days?: number; schedule?: string };
+  web_users?: { username: string; password_hash: string; role: "admin" | "viewer" }[];
+  api_tokens?: { name: string; token_hash: string }[];
+  tenants: Tenant[];
+}
+
+const name = { type: "string", minLength: 1, maxLength: 128 };
+const mapping = {
+  type: "array",
+  items: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      from: { type: "string" }, to: { type: "string" }, codes: { type: "object", additionalProperties: { type: "string" } },
+      default: { type: "string" }, transform: { type: "string" }, omit: { type: "boolean" }, blank: { enum: ["keep", "clear"] },
+    },
+  },
+};
+const threshold = { anyOf: [{ type: "string", pattern: "^\\s*\\d+(\\.\\d+)?\\s*%?\\s*$" }, { type: "integer", minimum: 0 }] };
+
+export const CONFIG_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["data_dir", "tenants"],
+  properties: {
+    data_dir: name,
+    http: { type: "object", additionalProperties: false, properties: { listen: { type: "string" } } },
+    sftp: { type: "object", additionalProperties: false, properties: { listen: { type: "string" } } },
+    time_zone: { type: "string" },
+    retention: {
+      type: "object", additionalProperties: false,
+      properties: { archive_days: { type: "integer", minimum: 1, maximum: 3650 }, schedule: { type: "string" } },
+    },
+    web_users: {
+      type: "array",
+      items: {
+        type: "object", additionalProperties: false, required: ["username", "password_hash", "role"],
+        properties: { username: name, password_hash: { type: "string" }, role: { enum: ["admin", "viewer"] } },
+      },
+    },
+    api_tokens: {
+      type: "array",
+      items: { type: "object", additionalProperties: false, required: ["name", "token_hash"], properties: { name, token_hash: { type: "string", minLength: 16 } } },
+    },
+    tenants: {
+      type: "array",
+      items: {
+        type: "object", additionalProperties: false, required: ["id"],
+        properties: {
+          id: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$" },
+          name: { type: "string" },
+          sftp_users: {
+            type: "array",
+            items: {
+              type: "object", additionalProperties: false, required: ["username"],
+              properties: {
+                username: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$" },
+                password_hash: { type: "string" },
+                authorized_keys: { type: "array", items: { type: "string" } },
+                allow_from: { type: "array", items: { type: "string" } },
+              },
+            },
+          },
+          feeds: {
+            type: "array",
+            items: {
+              type: "object", additionalProperties: false, required: ["folder", "format"],
+              properties: {
+                folder: name,
+                format: { enum: ["oneroster-csv", "ims-xml", "delimited"] },
+                submission: { enum: ["manifest", "upload", "quiet"] },
+                quiet_seconds: { type: "integer", minimum: 1, maximum: 86400 },
+                change_threshold: threshold,
+                update_threshold: threshold,
+                watch: { type: "string", minLength: 1 },
+                entity: name,
+                delimiter: { type: "string", minLength: 1, maxLength: 1 },
+                quote: { type: "string", maxLength: 1 },
+                mode: { enum: ["bulk", "delta"] },
+                fields: mapping,
+              },
+            },
+          },
+          exports: {
+            type: "array",
+            items: {
+              type: "object", additionalProperties: false, required: ["name", "entity", "fields"],
+              properties: {
+                name: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$" },
+                entity: name,
+                where: { type: "object", additionalProperties: { type: "string" } },
+                schedule: { type: "string" },
+                folder: { type: "string" },
+                file: { type: "object" },
+                delta: { type: "boolean" },
+                overwrite: { type: "boolean" },
+                retention_days: { type: "integer", minimum: 1 },
+                fields: mapping,
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
