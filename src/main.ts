@@ -6,6 +6,7 @@
  */
 import { configCommand, hashPasswordCommand } from "./cli/config.ts";
 import { importCommand } from "./cli/import.ts";
+import { serveCommand } from "./cli/serve.ts";
 
 const HELP = `rosterbox — SIS roster drop box, importer and exporter
 
@@ -20,7 +21,9 @@ Commands:
            [--feed NAME] [--dry-run] [--json] [--results FILE] [--mapping FILE]
            [--change-threshold 20%] [--update-threshold 75%] [--approve] [--reprocess]
                                        apply files to a store without the service
-  serve --config FILE                  the appliance (SFTP, intake, jobs, web)   [not built yet]
+  serve --config FILE                  the appliance: takes manifest submissions from drop
+                                       folders and shares, runs them as jobs (SFTP, web and
+                                       exports: not built yet)
   config check --config FILE           validate a config; errors name key and line (exit 1)
   hash-password                        hash a password read on stdin (PHC scrypt)
   token create --config FILE --name N  create an API token                        [not built yet]
@@ -43,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       return importCommand(rest, { dryRun: true });
     case "import":
       return importCommand(rest, { dryRun: false });
+    case "serve":
+      return serveCommand(rest);
     case "config":
       return configCommand(rest);
     case "hash-password":
@@ -54,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
     default:
-      if (/^(serve|token|export|jobs|backup|restore)$/.test(command)) {
+      if (/^(token|export|jobs|backup|restore)$/.test(command)) {
         process.stderr.write(`rosterbox ${command}: not built yet in this version; see the README's roadmap\n`);
         return 2;
       }

@@ -57,11 +57,14 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
   const id = req.jobId ?? newJobId();
   const resultsPath = req.resultsPath ?? join(dataDir, "results", `${id}.csv`);
   mkdirSync(dirname(resultsPath), { recursive: true });
+  // A job queued by the inbox already has a record: keep when it was received and where it came from.
+  const queued = loadJob(store, id);
   const job: JobRecord = {
     id, tenant: req.tenant, feed: req.feed, format: req.format, paths: req.paths,
     files: [], status: "running", phase: "staging", dryRun: req.dryRun === true, rows: 0, counts: {},
-    message: "", resultsPath, receivedAt: new Date().toISOString(), startedAt: new Date().toISOString(),
+    message: "", resultsPath, receivedAt: queued?.receivedAt ?? new Date().toISOString(), startedAt: new Date().toISOString(),
     request: req as unknown as Record<string, unknown>,
+    ...(queued?.submission ? { submission: queued.submission } : {}),
   };
   saveJob(store, job);
   progress?.({ phase: "hashing", rows: 0 });

@@ -21,6 +21,15 @@ export interface EntityCountsRecord {
   warnings: number;
 }
 
+/** A manifest submission: the folder, the manifest's name without `.done`, the data files it lists. */
+export interface SubmissionRecord {
+  folder: string;
+  manifest: string;
+  files: string[];
+  /** Set once the manifest's end state and the files' removal are done. */
+  finalized?: boolean;
+}
+
 export interface JobRecord {
   id: string;
   tenant: string;
@@ -48,6 +57,8 @@ export interface JobRecord {
   entities?: { entity: string; mode: "bulk" | "delta"; file: string }[];
   /** Staged rows rejected after staging (their count; the rows are in the staging database). */
   rejected?: number;
+  /** For a job from a drop folder: where its manifest and data files are. */
+  submission?: SubmissionRecord;
 }
 
 /** @example saveJob(store, job) */
@@ -62,9 +73,14 @@ export function loadJob(store: Store, id: string): JobRecord | undefined {
 
 /** Jobs that were running when the process stopped. */
 export function unfinishedJobs(store: Store): JobRecord[] {
+  return allJobs(store).filter((j) => j.status === "running");
+}
+
+/** Every job record, oldest first (job ids sort by time). */
+export function allJobs(store: Store): JobRecord[] {
   const out: JobRecord[] = [];
   for (const { key, value } of store.jobs.getRange({})) {
-    if (typeof key === "string" && !key.includes("\x00") && (value as JobRecord).status === "running") out.push(value as JobRecord);
+    if (typeof key === "string" && !key.includes("\x00")) out.push(value as JobRecord);
   }
   return out;
 }

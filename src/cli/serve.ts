@@ -1,0 +1,98 @@
+/**
+ * `rosterbox serve --config FILE`: the appliance. Today it takes manifest
+ * submissions from the tenants' drop folders and watched shares, runs them
+ * as jobs (one at a time per tenant, in order received), and moves each
+ * manifest to its end state; the SFTP server, web page and exports join it
+ * in later versions.
+ *
+ * Crash-safe by construction: a job interrupted at any point is resumed at
+ * start, a submission whose job ended but whose files were not yet tidied is
+ * tidied, and SIGTERM simply stops (the apply's checkpoint is the state).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, type Config } from "../config/mod.ts";
+import { ensureDropTree } from "../inbox/droptree.ts";
+import { claimManifest, finalizeSubmission } from "../inbox/submission.ts";
+import { DropScanner } from "../intake/scanner.ts";
+import { JobQueue } from "../jobs/queue.ts";
+import { runInWorker } from "../jobs/worker.ts";
+import { log } from "../log.ts";
+import { allJobs, type JobRecord } from "../store/jobs.ts";
+import { lockDataDir } from "../store/lock.ts";
+import { openStore, type Store } from "../store/mod.ts";
+
+/**
+ * Runs the appliance until SIGTERM or SIGINT.
+ *
+ * @example await serveCommand(["--config", "/etc/rosterbox/rosterbox.yaml"])
+ */
+export async function serveCommand(argv: string[]): Promise<number> {
+  let config: Config;
+  try {
+    const { values } = parseArgs({ args: argv, options: { config: { type: "string" } } });
+    if (!values.config) throw new Error("usage: rosterbox serve --config FILE");
+    config = loadConfig(values.config);
+  } catch (err) {
+    process.stderr.write(`rosterbox serve: ${err instanceof ConfigError ? `the config has problems; nothing was started\n${err.message}` : (err as Error).message}\n`);
+    return 2;
+  }
+  let release: () => void;
+  try {
+    release = lockDataDir(config.data_dir);
+  } catch (err) {
+    process.stderr.write(`rosterbox serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  ensureDropTree(config);
+  const store = openStore(config.data_dir);
+  const queue = new JobQueue<JobRecord>(2, (job) => runJob(store, config, job), (job, err) =>
+    log("error", "job", { id: job.id, tenant: job.tenant, message: `stopped; it resumes at the next start: ${(err as Error).message}` }));
+  recover(store, config, queue);
+  const scanner = new DropScanner({
+    config, store,
+    onOutcome: (tenant, where, outcome) => {
+      if (outcome.state === "queued") {
+        log("info", "job", { id: outcome.job.id, tenant, feed: outcome.job.feed, status: "queued", manifest: where, files: outcome.job.files });
+        queue.add(outcome.job);
+      } else if (outcome.state !== "waiting") log("warn", "manifest", { tenant, manifest: where, state: outcome.state, message: outcome.message });
+    },
+    onProblem: (tenant, message) => log("warn", "drop", { tenant, message }),
+  });
+  scanner.start();
+  log("info", "ready", { data_dir: config.data_dir, tenants: config.tenants.map((t) => t.id) });
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  scanner.stop();
+  queue.stop();
+  log("info", "stopping", { running: config.tenants.filter((t) => queue.busy(t.id)).map((t) => t.id) });
+  // A running import is checkpointed batch by batch: it resumes at the next start.
+  release();
+  process.exit(0);
+}
+
+async function runJob(store: Store, config: Config, job: JobRecord): Promise<void> {
+  const resume = job.status === "running";
+  log("info", "job", { id: job.id, tenant: job.tenant, feed: job.feed, status: "running", resumed: resume });
+  const done = resume
+    ? await runInWorker({ mode: "resume", dataDir: config.data_dir, jobId: job.id })
+    : await runInWorker({ mode: "import", dataDir: config.data_dir, request: job.request as never });
+  log(done.status === "failed" ? "warn" : "info", "job", {
+    id: done.id, tenant: done.tenant, feed: done.feed, status: done.status, rows: done.rows, counts: done.counts, message: done.message,
+  });
+  finalizeSubmission(store, config.data_dir, done);
+}
+
+/** Jobs left by the last run: queued ones go back in line, interrupted ones resume, ended ones are tidied. */
+function recover(store: Store, config: Config, queue: JobQueue<JobRecord>): void {
+  for (const job of allJobs(store)) {
+    if (job.status === "queued" || job.status === "running") {
+      claimManifest(job);
+      queue.add(job);
+    }
+    else if (job.submission && !job.submission.finalized) finalizeSubmission(store, config.data_dir, job);
+  }
+}

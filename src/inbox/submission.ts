@@ -1,0 +1,163 @@
+/**
+ * A manifest submission's life in the drop folder (CONTRACT.md, Manifest
+ * submission): `X.done` is checked, claimed as `X.PROCESSING`, its files
+ * copied out and queued as a job; when the job ends the manifest is removed
+ * (clean import) or renamed `X.INCOMPLETE` / `X.FAILED`, the data files are
+ * removed from the drop folder and the copies archived. A manifest that
+ * cannot be used is renamed `X.INVALIDSCHEMA`, `X.CONTAINSINVALIDFILES`
+ * (with `INVALID="reason"` on each bad file) or `X.IMPORTCONFIGMISSING`.
+ *
+ * Every step is a rename or a copy that a restart can repeat: the job
+ * record says how far a submission got.
+ *
+ * @module
+ */
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Feed } from "../config/mod.ts";
+import type { FormatName } from "../formats/mod.ts";
+import { loadJob, newJobId, saveJob, type JobRecord } from "../store/jobs.ts";
+import type { Store } from "../store/mod.ts";
+import { parseThreshold } from "./_feed.ts";
+import { archiveDir, incomingDir, resultsDir } from "./droptree.ts";
+import { checkManifestFiles, ManifestSchemaError, markInvalid, MAX_MANIFEST_BYTES, parseManifest } from "./manifest.ts";
+
+export type ManifestState = "PROCESSING" | "INVALIDSCHEMA" | "CONTAINSINVALIDFILES" | "IMPORTCONFIGMISSING" | "INCOMPLETE" | "FAILED";
+
+export interface TakeContext {
+  store: Store;
+  dataDir: string;
+  tenant: string;
+  /** The feed of the folder, undefined when the folder has none. */
+  feed: Feed | undefined;
+  /** How long a manifest may wait for data files listed but not there yet. */
+  waitMs: number;
+  /** When this manifest was first seen. */
+  firstSeen: number;
+  now?: number;
+}
+
+export type TakeOutcome =
+  | { state: "waiting" }
+  | { state: Exclude<ManifestState, "PROCESSING" | "INCOMPLETE" | "FAILED">; message: string }
+  | { state: "queued"; job: JobRecord };
+
+/** `X.done` → `X.<state>`. */
+function renameManifest(folder: string, from: string, base: string, state: ManifestState): void {
+  renameSync(join(folder, from), join(folder, `${base}.${state}`));
+}
+
+/**
+ * Looks at `<folder>/<name>` (a `.done` file) and moves it on: waiting for
+ * its files, refused with a state, or claimed and queued as a job.
+ *
+ * @example const outcome = await takeManifest("/data/tenants/strata/OneRoster", "nightly.done", ctx);
+ */
+export async function takeManifest(folder: string, name: string, ctx: TakeContext): Promise<TakeOutcome> {
+  const base = name.slice(0, -".done".length);
+  if (!ctx.feed) {
+    renameManifest(folder, name, base, "IMPORTCONFIGMISSING");
+    return { state: "IMPORTCONFIGMISSING", message: `no feed is configured for the folder of ${name}` };
+  }
+  const size = statSync(join(folder, name)).size;
+  let manifest;
+  try {
+    if (size > MAX_MANIFEST_BYTES) throw new ManifestSchemaError(name, 0, `is larger than ${MAX_MANIFEST_BYTES} bytes; a manifest lists files`);
+    manifest = parseManifest(readFileSync(join(folder, name), "utf8"), name);
+  } catch (err) {
+    if (!(err instanceof ManifestSchemaError)) throw err;
+    renameManifest(folder, name, base, "INVALIDSCHEMA");
+    return { state: "INVALIDSCHEMA", message: err.message };
+  }
+  const invalid = await checkManifestFiles(folder, manifest);
+  const onlyMissing = invalid.size > 0 && [...invalid.values()].every((why) => why === "not in the folder");
+  if (onlyMissing && (ctx.now ?? Date.now()) - ctx.firstSeen < ctx.waitMs) return { state: "waiting" };
+  if (invalid.size > 0) {
+    const text = readFileSync(join(folder, name), "utf8");
+    writeFileSync(join(folder, `.${base}.tmp`), markInvalid(text, manifest, invalid));
+    renameSync(join(folder, `.${base}.tmp`), join(folder, `${base}.CONTAINSINVALIDFILES`));
+    rmSync(join(folder, name), { force: true });
+    const message = [...invalid].map(([i, why]) => `${manifest.files[i]!.name}: ${why}`).join("; ");
+    return { state: "CONTAINSINVALIDFILES", message };
+  }
+  // Copies first, then the job record, then the claim: a restart after any
+  // step either takes the manifest afresh or finds the job (see claimManifest).
+  const id = newJobId();
+  const copies = incomingDir(ctx.dataDir, id);
+  mkdirSync(copies, { recursive: true });
+  const files = manifest.files.map((f) => f.name);
+  for (const file of files) copyFileSync(join(folder, file), join(copies, file));
+  const feed = ctx.feed;
+  const format = feed.format as FormatName;
+  const job: JobRecord = {
+    id, tenant: ctx.tenant, feed: feed.folder, format, paths: [], files, status: "queued", phase: "staging", dryRun: false,
+    rows: 0, counts: {}, message: "", resultsPath: join(ctx.dataDir, "results", `${id}.csv`), receivedAt: new Date().toISOString(),
+    request: {
+      tenant: ctx.tenant, feed: feed.folder, format,
+      // A OneRoster bundle is the folder of copies; other formats are read file by file.
+      paths: format === "oneroster-csv" ? [copies] : files.map((f) => join(copies, f)),
+      thresholds: parseThreshold(feed),
+      source: feed.format === "delimited" ? { delimited: { entity: feed.entity!, delimiter: feed.delimiter, quote: feed.quote, mode: feed.mode, fields: feed.fields ?? [] } } : undefined,
+      jobId: id,
+      resultsPath: join(ctx.dataDir, "results", `${id}.csv`),
+    },
+    submission: { folder, manifest: base, files },
+  };
+  saveJob(ctx.store, job);
+  claimManifest(job);
+  return { state: "queued", job };
+}
+
+/**
+ * `X.done` → `X.PROCESSING` for a queued job (again, after a restart that
+ * came between the job's record and the rename).
+ *
+ * @example claimManifest(job)
+ */
+export function claimManifest(job: JobRecord): void {
+  const sub = job.submission;
+  if (!sub) return;
+  try {
+    renameSync(join(sub.folder, `${sub.manifest}.done`), join(sub.folder, `${sub.manifest}.PROCESSING`));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+}
+
+/**
+ * After a job ends: the manifest's end state, the data files out of the drop
+ * folder, the results into the tenant's `results/`, the copies archived.
+ * Repeatable: a restart after a crash in the middle does the rest.
+ *
+ * @example finalizeSubmission(store, dataDir, job)
+ */
+export function finalizeSubmission(store: Store, dataDir: string, job: JobRecord): void {
+  const sub = job.submission;
+  if (!sub || sub.finalized || job.status === "held" || job.status === "queued" || job.status === "running") return;
+  const processing = join(sub.folder, `${sub.manifest}.PROCESSING`);
+  const results = resultsDir(dataDir, job.tenant);
+  mkdirSync(results, { recursive: true });
+  try {
+    copyFileSync(job.resultsPath, join(results, `.${job.id}.csv.tmp`));
+    renameSync(join(results, `.${job.id}.csv.tmp`), join(results, `${job.id}.csv`));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  for (const file of sub.files) rmSync(join(sub.folder, file), { force: true });
+  const state = job.status === "complete" ? undefined : job.status === "incomplete" ? "INCOMPLETE" : "FAILED";
+  try {
+    if (state) renameSync(processing, join(sub.folder, `${sub.manifest}.${state}`));
+    else rmSync(processing, { force: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  const archive = archiveDir(dataDir, job.tenant);
+  mkdirSync(archive, { recursive: true });
+  try {
+    renameSync(incomingDir(dataDir, job.id), join(archive, job.id));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  const latest = loadJob(store, job.id) ?? job;
+  saveJob(store, { ...latest, submission: { ...sub, finalized: true } });
+}

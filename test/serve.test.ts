@@ -1,0 +1,139 @@
+/**
+ * `rosterbox serve` as on-prem IT runs it: a real process, a real config,
+ * files dropped into the tenant's folder and a watched share, manifests
+ * moving through their states (CONTRACT.md), killed with SIGKILL mid-import
+ * and started again.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DISTRICT, tempDir } from "./_bundle.ts";
+import { generateDistrict } from "./bench/generate.ts";
+
+const CLI = join(import.meta.dirname, "..", "bin", "rosterbox.mjs");
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill("SIGKILL");
+});
+
+interface Appliance {
+  dataDir: string;
+  share: string;
+  lines: () => Record<string, unknown>[];
+  child: ChildProcess;
+}
+
+function start(dataDir: string, share: string): Promise<Appliance> {
+  const config = join(dataDir, "..", `${Date.now()}-rosterbox.yaml`);
+  writeFileSync(config, `data_dir: ${dataDir}
+tenants:
+  - id: strata
+    feeds:
+      - { folder: OneRoster, format: oneroster-csv, submission: manifest }
+      - { folder: Share, format: oneroster-csv, submission: manifest, watch: ${share} }
+`);
+  const child = spawn(process.execPath, [CLI, "serve", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (lines().some((l) => l.event === "ready")) {
+        clearInterval(timer);
+        resolve({ dataDir, share, lines, child });
+      } else if (child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`serve exited: ${out}`));
+      }
+    }, 20);
+  });
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const md5 = (text: string | Buffer) => createHash("md5").update(text).digest("hex");
+
+/** Drops a bundle's files, then its manifest (the SIS's order). */
+function drop(folder: string, files: Record<string, string>, manifest: string, checksums = true): void {
+  const all: Record<string, string> = { ...files, "manifest.csv": "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n" + Object.keys(files).map((f) => `file.${f.replace(".csv", "")},bulk`).join("\n") + "\n" };
+  for (const [name, content] of Object.entries(all)) writeFileSync(join(folder, name), content);
+  const entries = Object.entries(all).map(([name, content]) => `  <file name="${name}" checksum="${checksums ? md5(content) : ""}" checksumhashtype="${checksums ? "md5" : "none"}"/>`);
+  writeFileSync(join(folder, manifest), `<manifest>\n${entries.join("\n")}\n</manifest>\n`);
+}
+
+describe("rosterbox serve", () => {
+  it("imports manifest submissions from the drop folder and a watched share, and refuses bad ones with their states", async () => {
+    const base = tempDir();
+    const app = await start(join(base, "data"), join(base, "share"));
+    mkdirSync(app.share, { recursive: true });
+    const folder = join(app.dataDir, "tenants", "strata", "OneRoster");
+    expect(existsSync(folder)).toBe(true);
+    expect(existsSync(join(app.dataDir, "tenants", "strata", "results"))).toBe(true);
+
+    drop(folder, DISTRICT, "nightly.done");
+    const done = await until("the job", () => app.lines().find((l) => l.event === "job" && l.status === "complete"));
+    await until("the manifest removed", () => !existsSync(join(folder, "nightly.PROCESSING")) && !existsSync(join(folder, "nightly.done")));
+    expect(readdirSync(folder)).toEqual([]);
+    const results = readFileSync(join(app.dataDir, "tenants", "strata", "results", `${done.id}.csv`), "utf8");
+    expect(results.split("\n")[0]).toBe("file,line,entity,sourcedId,action,status,message");
+    expect(results).toContain("users.csv,2,users,u1,create,SUCCESS,");
+    expect(readdirSync(join(app.dataDir, "archive", "strata", String(done.id))).sort()).toContain("users.csv");
+
+    // The same files again from the share: recognised, nothing changes.
+    drop(app.share, DISTRICT, "again.done");
+    await until("the share's job", () => app.lines().filter((l) => l.event === "job" && l.status === "complete").length === 2);
+    await until("the share emptied", () => readdirSync(app.share).length === 0);
+
+    writeFileSync(join(folder, "broken.done"), "this is not xml");
+    drop(folder, { "users.csv": "sourcedId\n" }, "mismatch.done");
+    writeFileSync(join(folder, "users.csv"), "sourcedId,status\nchanged after the manifest\n");
+    mkdirSync(join(app.dataDir, "tenants", "strata", "Unknown"));
+    writeFileSync(join(app.dataDir, "tenants", "strata", "Unknown", "x.done"), "<manifest><file name='a.csv'/></manifest>");
+    writeFileSync(join(app.dataDir, "tenants", "strata", "stray.csv"), "x");
+    await until("INVALIDSCHEMA", () => existsSync(join(folder, "broken.INVALIDSCHEMA")));
+    await until("CONTAINSINVALIDFILES", () => existsSync(join(folder, "mismatch.CONTAINSINVALIDFILES")));
+    await until("IMPORTCONFIGMISSING", () => existsSync(join(app.dataDir, "tenants", "strata", "Unknown", "x.IMPORTCONFIGMISSING")));
+    expect(readFileSync(join(folder, "mismatch.CONTAINSINVALIDFILES"), "utf8")).toMatch(/<file name="users.csv" checksum="[0-9a-f]{32}" checksumhashtype="md5" INVALID="checksum differs: the manifest says [0-9a-f]{32}, the file's MD5 is [0-9a-f]{32}"\/>/);
+    await until("the stray reported", () => app.lines().some((l) => l.event === "drop" && String(l.message).includes("stray.csv is at the root")));
+    expect(app.lines().find((l) => l.state === "INVALIDSCHEMA")!.message).toMatch(/broken\.done line 1: not well-formed XML/);
+
+    app.child.kill("SIGTERM");
+    await until("a clean stop", () => app.child.exitCode === 0);
+  });
+
+  it("killed with SIGKILL in the middle of an import, started again: the job finishes once and the manifest ends removed", async () => {
+    const base = tempDir();
+    const bundle = tempDir();
+    await generateDistrict(bundle, 12_000, { seed: 3 });
+    const files = Object.fromEntries(readdirSync(bundle).filter((f) => f !== "manifest.csv").map((f) => [f, readFileSync(join(bundle, f), "utf8")]));
+    let app = await start(join(base, "data"), join(base, "share"));
+    const folder = join(app.dataDir, "tenants", "strata", "OneRoster");
+    drop(folder, files, "big.done", false);
+    await until("the import under way", () => app.lines().some((l) => l.event === "job" && l.status === "running"));
+    await new Promise((r) => setTimeout(r, 1500));
+    app.child.kill("SIGKILL");
+    await until("the kill", () => app.child.exitCode !== null || app.child.signalCode !== null);
+    expect(existsSync(join(folder, "big.PROCESSING"))).toBe(true);
+
+    app = await start(app.dataDir, app.share);
+    const done = await until("the resumed job", () => app.lines().find((l) => l.event === "job" && l.status === "complete"), 180_000);
+    expect(app.lines().some((l) => l.event === "job" && l.resumed === true)).toBe(true);
+    await until("the manifest removed", () => readdirSync(folder).length === 0);
+    const counts = done.counts as Record<string, { created: number; errors: number }>;
+    expect(counts.enrollments!.created).toBeGreaterThan(70_000);
+    expect(Object.values(counts).every((c) => c.errors === 0)).toBe(true);
+    app.child.kill("SIGTERM");
+  }, 300_000);
+});
