@@ -21,7 +21,7 @@ Commands:
            [--feed NAME] [--dry-run] [--json] [--results FILE] [--mapping FILE]
            [--change-threshold 20%] [--update-threshold 75%] [--approve] [--reprocess]
                                        apply files to a store without the service
-  serve --config FILE                  the appliance: takes manifest submissions from drop
+  serve [--config FILE]                the appliance (embedded default config without --config): takes manifest submissions from drop
                                        folders and shares, runs them as jobs (SFTP, web and
                                        exports: not built yet)
   config check --config FILE           validate a config; errors name key and line (exit 1)

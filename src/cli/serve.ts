@@ -12,7 +12,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, type Config } from "../config/mod.ts";
+import { join } from "node:path";
+import { ConfigError, loadConfig, parseConfig, type Config } from "../config/mod.ts";
+import { DEFAULT_CONFIG } from "../config/default.ts";
 import { ensureDropTree } from "../inbox/droptree.ts";
 import { claimManifest, finalizeSubmission } from "../inbox/submission.ts";
 import { DropScanner } from "../intake/scanner.ts";
@@ -32,8 +34,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let config: Config;
   try {
     const { values } = parseArgs({ args: argv, options: { config: { type: "string" } } });
-    if (!values.config) throw new Error("usage: rosterbox serve --config FILE");
-    config = loadConfig(values.config);
+    if (values.config) config = loadConfig(values.config);
+    else {
+      // npm start: the embedded default, with its data in the current folder.
+      config = parseConfig(DEFAULT_CONFIG, join(process.cwd(), "rosterbox.yaml"), process.env);
+      log("info", "config", { message: "no --config: running on the embedded default", data_dir: config.data_dir, drop: join(config.data_dir, "tenants", "demo", "OneRoster") });
+    }
   } catch (err) {
     process.stderr.write(`rosterbox serve: ${err instanceof ConfigError ? `the config has problems; nothing was started\n${err.message}` : (err as Error).message}\n`);
     return 2;

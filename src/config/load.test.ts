@@ -70,3 +70,12 @@ describe("config", () => {
     expect(problems((t) => t.replace("tenants:\n", "tenants:\n  - id: [unclosed\n"))[0]).toMatch(/^1[12] : not valid YAML/);
   });
 });
+
+describe("the embedded default config", () => {
+  it("is valid and keeps its data beside where it runs", async () => {
+    const { DEFAULT_CONFIG } = await import("./default.ts");
+    const config = parseConfig(DEFAULT_CONFIG, "/srv/here/rosterbox.yaml");
+    expect(config.data_dir).toBe("/srv/here/rosterbox-data");
+    expect(config.tenants.map((t) => t.id)).toEqual(["demo"]);
+  });
+});
