@@ -25,7 +25,7 @@ interface Appliance {
   child: ChildProcess;
 }
 
-function start(dataDir: string, share: string): Promise<Appliance> {
+function start(dataDir: string, share: string, extraFeeds = ""): Promise<Appliance> {
   const config = join(dataDir, "..", `${Date.now()}-rosterbox.yaml`);
   writeFileSync(config, `data_dir: ${dataDir}
 tenants:
@@ -33,7 +33,7 @@ tenants:
     feeds:
       - { folder: OneRoster, format: oneroster-csv, submission: manifest }
       - { folder: Share, format: oneroster-csv, submission: manifest, watch: ${share} }
-`);
+${extraFeeds}`);
   const child = spawn(process.execPath, [CLI, "serve", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let out = "";
@@ -111,6 +111,28 @@ describe("rosterbox serve", () => {
 
     app.child.kill("SIGTERM");
     await until("a clean stop", () => app.child.exitCode === 0);
+  });
+
+  it("a quiet feed takes each file once it has stopped changing, and never one still being written", async () => {
+    const base = tempDir();
+    const share = join(base, "xml-share");
+    mkdirSync(share, { recursive: true });
+    const app = await start(join(base, "data"), join(base, "share"), `      - { folder: Xml, format: ims-xml, submission: quiet, quiet_seconds: 1, watch: ${share} }\n`);
+    const xml = `<enterprise><person><sourcedid><id>P1</id></sourcedid><userid>ada</userid><name><n><family>Lovelace</family><given>Ada</given></n></name></person>`;
+    const file = join(share, "strata_2026_11_24.xml");
+    writeFileSync(file, xml);
+    // Still being written for 2 s: growing every 300 ms.
+    for (let i = 0; i < 7; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(existsSync(file)).toBe(true);
+      writeFileSync(file, xml + "\n".repeat(i + 1));
+    }
+    writeFileSync(file, xml + "</enterprise>\n");
+    const done = await until("the quiet file's job", () => app.lines().find((l) => l.event === "job" && l.status === "complete"));
+    expect((done.counts as Record<string, { created: number }>).users!.created).toBe(1);
+    expect(readdirSync(share)).toEqual([]);
+    expect(existsSync(join(app.dataDir, "tenants", "strata", "results", `${done.id}.csv`))).toBe(true);
+    app.child.kill("SIGTERM");
   });
 
   it("killed with SIGKILL in the middle of an import, started again: the job finishes once and the manifest ends removed", async () => {

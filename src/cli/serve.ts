@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { ConfigError, loadConfig, parseConfig, type Config } from "../config/mod.ts";
 import { DEFAULT_CONFIG } from "../config/default.ts";
 import { ensureDropTree } from "../inbox/droptree.ts";
-import { claimManifest, finalizeSubmission } from "../inbox/submission.ts";
+import { claimSubmission, finalizeSubmission } from "../inbox/submission.ts";
 import { DropScanner } from "../intake/scanner.ts";
 import { JobQueue } from "../jobs/queue.ts";
 import { runInWorker } from "../jobs/worker.ts";
@@ -96,7 +96,7 @@ async function runJob(store: Store, config: Config, job: JobRecord): Promise<voi
 function recover(store: Store, config: Config, queue: JobQueue<JobRecord>): void {
   for (const job of allJobs(store)) {
     if (job.status === "queued" || job.status === "running") {
-      claimManifest(job);
+      claimSubmission(job);
       queue.add(job);
     }
     else if (job.submission && !job.submission.finalized) finalizeSubmission(store, config.data_dir, job);

@@ -80,45 +80,66 @@ export async function takeManifest(folder: string, name: string, ctx: TakeContex
     const message = [...invalid].map(([i, why]) => `${manifest.files[i]!.name}: ${why}`).join("; ");
     return { state: "CONTAINSINVALIDFILES", message };
   }
-  // Copies first, then the job record, then the claim: a restart after any
-  // step either takes the manifest afresh or finds the job (see claimManifest).
-  const id = newJobId();
-  const copies = incomingDir(ctx.dataDir, id);
-  mkdirSync(copies, { recursive: true });
-  const files = manifest.files.map((f) => f.name);
-  for (const file of files) copyFileSync(join(folder, file), join(copies, file));
-  const feed = ctx.feed;
-  const format = feed.format as FormatName;
-  const job: JobRecord = {
-    id, tenant: ctx.tenant, feed: feed.folder, format, paths: [], files, status: "queued", phase: "staging", dryRun: false,
-    rows: 0, counts: {}, message: "", resultsPath: join(ctx.dataDir, "results", `${id}.csv`), receivedAt: new Date().toISOString(),
-    request: {
-      tenant: ctx.tenant, feed: feed.folder, format,
-      // A OneRoster bundle is the folder of copies; other formats are read file by file.
-      paths: format === "oneroster-csv" ? [copies] : files.map((f) => join(copies, f)),
-      thresholds: parseThreshold(feed),
-      source: feed.format === "delimited" ? { delimited: { entity: feed.entity!, delimiter: feed.delimiter, quote: feed.quote, mode: feed.mode, fields: feed.fields ?? [] } } : undefined,
-      jobId: id,
-      resultsPath: join(ctx.dataDir, "results", `${id}.csv`),
-    },
-    submission: { folder, manifest: base, files },
-  };
-  saveJob(ctx.store, job);
-  claimManifest(job);
-  return { state: "queued", job };
+  return { state: "queued", job: queueFiles(folder, manifest.files.map((f) => f.name), base, ctx) };
 }
 
 /**
- * `X.done` → `X.PROCESSING` for a queued job (again, after a restart that
- * came between the job's record and the rename).
+ * A file on a share that has been quiet for the feed's `quiet_seconds`: a
+ * submission of its own.
  *
- * @example claimManifest(job)
+ * @example const outcome = takeQuietFile("/mnt/sis-share", "strata_2026_11_24.xml", ctx);
  */
-export function claimManifest(job: JobRecord): void {
+export function takeQuietFile(folder: string, name: string, ctx: TakeContext): TakeOutcome {
+  if (!ctx.feed) return { state: "IMPORTCONFIGMISSING", message: `no feed is configured for the folder of ${name}` };
+  return { state: "queued", job: queueFiles(folder, [name], undefined, ctx) };
+}
+
+/**
+ * Copies first, then the job record, then the claim: a restart after any
+ * step either takes the submission afresh or finds the job (see
+ * {@link claimSubmission}).
+ */
+function queueFiles(folder: string, files: string[], manifest: string | undefined, ctx: TakeContext): JobRecord {
+  const id = newJobId();
+  const copies = incomingDir(ctx.dataDir, id);
+  mkdirSync(copies, { recursive: true });
+  for (const file of files) copyFileSync(join(folder, file), join(copies, file));
+  const feed = ctx.feed!;
+  const format = feed.format as FormatName;
+  const resultsPath = join(ctx.dataDir, "results", `${id}.csv`);
+  const job: JobRecord = {
+    id, tenant: ctx.tenant, feed: feed.folder, format, paths: [], files, status: "queued", phase: "staging", dryRun: false,
+    rows: 0, counts: {}, message: "", resultsPath, receivedAt: new Date().toISOString(),
+    request: {
+      tenant: ctx.tenant, feed: feed.folder, format,
+      // A OneRoster bundle of loose files is the folder of copies; anything else is read file by file (a .zip is a bundle).
+      paths: format === "oneroster-csv" && manifest !== undefined ? [copies] : files.map((f) => join(copies, f)),
+      thresholds: parseThreshold(feed),
+      source: feed.format === "delimited" ? { delimited: { entity: feed.entity!, delimiter: feed.delimiter, quote: feed.quote, mode: feed.mode, fields: feed.fields ?? [] } } : undefined,
+      jobId: id,
+      resultsPath,
+    },
+    submission: { folder, ...(manifest !== undefined ? { manifest } : {}), files },
+  };
+  saveJob(ctx.store, job);
+  claimSubmission(job);
+  return job;
+}
+
+/**
+ * Takes a queued job's submission out of the scanner's sight (again, after
+ * a restart that came between the job's record and this): `X.done` →
+ * `X.PROCESSING`, or a quiet file removed from its share (its copy is safe
+ * in `incoming/`).
+ *
+ * @example claimSubmission(job)
+ */
+export function claimSubmission(job: JobRecord): void {
   const sub = job.submission;
   if (!sub) return;
   try {
-    renameSync(join(sub.folder, `${sub.manifest}.done`), join(sub.folder, `${sub.manifest}.PROCESSING`));
+    if (sub.manifest !== undefined) renameSync(join(sub.folder, `${sub.manifest}.done`), join(sub.folder, `${sub.manifest}.PROCESSING`));
+    else for (const file of sub.files) rmSync(join(sub.folder, file), { force: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
@@ -146,8 +167,10 @@ export function finalizeSubmission(store: Store, dataDir: string, job: JobRecord
   for (const file of sub.files) rmSync(join(sub.folder, file), { force: true });
   const state = job.status === "complete" ? undefined : job.status === "incomplete" ? "INCOMPLETE" : "FAILED";
   try {
-    if (state) renameSync(processing, join(sub.folder, `${sub.manifest}.${state}`));
-    else rmSync(processing, { force: true });
+    if (sub.manifest !== undefined) {
+      if (state) renameSync(processing, join(sub.folder, `${sub.manifest}.${state}`));
+      else rmSync(processing, { force: true });
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }

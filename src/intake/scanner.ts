@@ -1,16 +1,18 @@
 /**
- * Finds manifest submissions: polls every tenant's drop folders and each
- * feed's watched share (`watch:`) for `.done` files and hands each to the
- * inbox. Polling, not inotify: SIS shares are often SMB or NFS mounts, where
+ * Finds submissions: polls every tenant's drop folders and each feed's
+ * watched share (`watch:`) for `.done` manifests — or, for a feed with
+ * `submission: quiet`, for files unchanged for `quiet_seconds` — and hands
+ * each to the inbox. Polling, not inotify: SIS shares are often SMB or NFS mounts, where
  * change events do not arrive.
  *
  * @module
  */
-import { readdirSync, type Dirent } from "node:fs";
+import { readdirSync, statSync, type Dirent } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Config, Feed } from "../config/mod.ts";
 import { tenantRoot } from "../inbox/droptree.ts";
-import { takeManifest, type TakeOutcome } from "../inbox/submission.ts";
+import { takeManifest, takeQuietFile, type TakeOutcome } from "../inbox/submission.ts";
+import { QuietTracker } from "./quiet.ts";
 import type { Store } from "../store/mod.ts";
 
 export interface ScannerOptions {
@@ -25,6 +27,8 @@ export interface ScannerOptions {
 }
 
 const RESERVED = new Set(["exports", "results"]);
+/** Manifests and their end states are never data files. */
+const STATE = /\.(done|PROCESSING|INVALIDSCHEMA|CONTAINSINVALIDFILES|IMPORTCONFIGMISSING|INCOMPLETE|FAILED|filepart|tmp)$/;
 const MAX_DEPTH = 4;
 
 /**
@@ -37,6 +41,7 @@ export class DropScanner {
   #firstSeen = new Map<string, number>();
   #reported = new Set<string>();
   #running = false;
+  #quiet = new Map<string, QuietTracker>();
 
   constructor(readonly options: ScannerOptions) {}
 
@@ -67,14 +72,38 @@ export class DropScanner {
       for (const { dir, manifests, strays } of walk(root)) {
         const folder = relative(root, dir).split(sep).join("/");
         for (const stray of strays) this.#problem(tenant.id, `${stray} is at the root of the tenant's folder; put it in a feed folder`);
-        for (const name of manifests) await this.#take(tenant.id, dir, name, byFolder.get(folder), present);
+        const feed = byFolder.get(folder);
+        if (feed?.submission === "quiet") this.#takeQuiet(tenant.id, dir, feed, present);
+        else for (const name of manifests) await this.#take(tenant.id, dir, name, feed, present);
       }
       for (const feed of tenant.feeds ?? []) {
         if (!feed.watch) continue;
-        for (const name of listManifests(feed.watch)) await this.#take(tenant.id, feed.watch, name, feed, present);
+        if (feed.submission === "quiet") this.#takeQuiet(tenant.id, feed.watch, feed, present);
+        else for (const name of listManifests(feed.watch)) await this.#take(tenant.id, feed.watch, name, feed, present);
       }
     }
     for (const path of this.#firstSeen.keys()) if (!present.has(path)) this.#firstSeen.delete(path);
+    for (const tracker of this.#quiet.values()) tracker.keepOnly(present);
+  }
+
+  /** `submission: quiet`: each file unchanged for quiet_seconds is a submission of its own. */
+  #takeQuiet(tenant: string, dir: string, feed: Feed, present: Set<string>): void {
+    let tracker = this.#quiet.get(dir);
+    if (!tracker) this.#quiet.set(dir, (tracker = new QuietTracker((feed.quiet_seconds ?? 30) * 1000)));
+    for (const e of entries(dir)) {
+      if (!e.isFile() || e.name.startsWith(".") || STATE.test(e.name)) continue;
+      const path = join(dir, e.name);
+      present.add(path);
+      const info = statSync(path, { throwIfNoEntry: false });
+      if (!info || !tracker.observe(path, info.size, info.mtimeMs)) continue;
+      tracker.forget(path);
+      const { store, config } = this.options;
+      try {
+        this.options.onOutcome(tenant, path, takeQuietFile(dir, e.name, { store, dataDir: config.data_dir, tenant, feed, waitMs: 0, firstSeen: 0 }));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.#problem(tenant, `${path}: ${(err as Error).message}`);
+      }
+    }
   }
 
   async #take(tenant: string, dir: string, name: string, feed: Feed | undefined, present: Set<string>): Promise<void> {

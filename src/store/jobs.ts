@@ -21,10 +21,10 @@ export interface EntityCountsRecord {
   warnings: number;
 }
 
-/** A manifest submission: the folder, the manifest's name without `.done`, the data files it lists. */
+/** A submission from a folder: the folder, the manifest's name without `.done` (none for a quiet file), the data files. */
 export interface SubmissionRecord {
   folder: string;
-  manifest: string;
+  manifest?: string;
   files: string[];
   /** Set once the manifest's end state and the files' removal are done. */
   finalized?: boolean;
