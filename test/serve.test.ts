@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DISTRICT, tempDir } from "./_bundle.ts";
@@ -28,6 +28,7 @@ interface Appliance {
 function start(dataDir: string, share: string, extraFeeds = ""): Promise<Appliance> {
   const config = join(dataDir, "..", `${Date.now()}-rosterbox.yaml`);
   writeFileSync(config, `data_dir: ${dataDir}
+retention: { archive_days: 60, schedule: "* * * * * *" }
 tenants:
   - id: strata
     feeds:
@@ -108,6 +109,14 @@ describe("rosterbox serve", () => {
     expect(readFileSync(join(folder, "mismatch.CONTAINSINVALIDFILES"), "utf8")).toMatch(/<file name="users.csv" checksum="[0-9a-f]{32}" checksumhashtype="md5" INVALID="checksum differs: the manifest says [0-9a-f]{32}, the file's MD5 is [0-9a-f]{32}"\/>/);
     await until("the stray reported", () => app.lines().some((l) => l.event === "drop" && String(l.message).includes("stray.csv is at the root")));
     expect(app.lines().find((l) => l.state === "INVALIDSCHEMA")!.message).toMatch(/broken\.done line 1: not well-formed XML/);
+
+    // Retention (scheduled every second here): archives past 60 days go, the fresh one stays.
+    const old = join(app.dataDir, "archive", "strata", "20260101T000000Z-old000");
+    mkdirSync(old, { recursive: true });
+    utimesSync(old, new Date(Date.now() - 61 * 86_400_000), new Date(Date.now() - 61 * 86_400_000));
+    await until("the old archive pruned", () => !existsSync(old), 5_000);
+    expect(existsSync(join(app.dataDir, "archive", "strata", String(done.id)))).toBe(true);
+    expect(app.lines().some((l) => l.event === "retention" && l.removed === 1)).toBe(true);
 
     app.child.kill("SIGTERM");
     await until("a clean stop", () => app.child.exitCode === 0);

@@ -15,7 +15,9 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { ConfigError, loadConfig, parseConfig, type Config } from "../config/mod.ts";
 import { DEFAULT_CONFIG } from "../config/default.ts";
-import { ensureDropTree } from "../inbox/droptree.ts";
+import { Cron } from "croner";
+import { archiveDir, ensureDropTree } from "../inbox/droptree.ts";
+import { pruneOlderThan } from "../inbox/retention.ts";
 import { claimSubmission, finalizeSubmission } from "../inbox/submission.ts";
 import { DropScanner } from "../intake/scanner.ts";
 import { JobQueue } from "../jobs/queue.ts";
@@ -67,12 +69,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
     onProblem: (tenant, message) => log("warn", "drop", { tenant, message }),
   });
   scanner.start();
+  const retention = new Cron(config.retention?.schedule ?? "0 3 * * *", { timezone: config.time_zone, protect: true }, () => {
+    const days = config.retention?.archive_days ?? 60;
+    for (const t of config.tenants) {
+      const removed = pruneOlderThan(archiveDir(config.data_dir, t.id), days);
+      if (removed.length) log("info", "retention", { tenant: t.id, removed: removed.length, archive_days: days });
+    }
+  });
   log("info", "ready", { data_dir: config.data_dir, tenants: config.tenants.map((t) => t.id) });
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
   scanner.stop();
+  retention.stop();
   queue.stop();
   log("info", "stopping", { running: config.tenants.filter((t) => queue.busy(t.id)).map((t) => t.id) });
   // A running import is checkpointed batch by batch: it resumes at the next start.
