@@ -6,6 +6,7 @@
  */
 import { configCommand, hashPasswordCommand } from "./cli/config.ts";
 import { importCommand } from "./cli/import.ts";
+import { jobsCommand } from "./cli/jobs.ts";
 import { serveCommand } from "./cli/serve.ts";
 
 const HELP = `rosterbox — SIS roster drop box, importer and exporter
@@ -28,7 +29,7 @@ Commands:
   hash-password                        hash a password read on stdin (PHC scrypt)
   token create --config FILE --name N  create an API token                        [not built yet]
   export run --config FILE TENANT EXPORT  run one export now                      [not built yet]
-  jobs approve|cancel --config FILE JOB   decide a held job                       [not built yet]
+  jobs approve|cancel --config FILE JOB   decide a held job (carried out by serve if running)
   backup --config FILE OUT / restore   copy of the data dir                       [not built yet]
 
 Formats: oneroster-csv (folder or .zip), ims-xml, delimited
@@ -48,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
       return importCommand(rest, { dryRun: false });
     case "serve":
       return serveCommand(rest);
+    case "jobs":
+      return jobsCommand(rest);
     case "config":
       return configCommand(rest);
     case "hash-password":
@@ -59,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
     default:
-      if (/^(token|export|jobs|backup|restore)$/.test(command)) {
+      if (/^(token|export|backup|restore)$/.test(command)) {
         process.stderr.write(`rosterbox ${command}: not built yet in this version; see the README's roadmap\n`);
         return 2;
       }

@@ -4,7 +4,7 @@
  * moving through their states (CONTRACT.md), killed with SIGKILL mid-import
  * and started again.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +21,7 @@ afterEach(() => {
 interface Appliance {
   dataDir: string;
   share: string;
+  config: string;
   lines: () => Record<string, unknown>[];
   child: ChildProcess;
 }
@@ -45,7 +46,7 @@ ${extraFeeds}`);
     const timer = setInterval(() => {
       if (lines().some((l) => l.event === "ready")) {
         clearInterval(timer);
-        resolve({ dataDir, share, lines, child });
+        resolve({ dataDir, share, config, lines, child });
       } else if (child.exitCode !== null) {
         clearInterval(timer);
         reject(new Error(`serve exited: ${out}`));
@@ -120,6 +121,40 @@ describe("rosterbox serve", () => {
 
     app.child.kill("SIGTERM");
     await until("a clean stop", () => app.child.exitCode === 0);
+  });
+
+  it("a held job waits in X.PROCESSING; jobs approve (serve running) applies it, jobs cancel (serve stopped) ends it as X.FAILED", async () => {
+    const base = tempDir();
+    let app = await start(join(base, "data"), join(base, "share"));
+    const folder = join(app.dataDir, "tenants", "strata", "OneRoster");
+    drop(folder, DISTRICT, "first.done");
+    await until("the first import", () => app.lines().some((l) => l.event === "job" && l.status === "complete"));
+    const cut = { ...DISTRICT, "enrollments.csv": DISTRICT["enrollments.csv"]!.split("\n").slice(0, 2).join("\n") + "\n" };
+    await until("the folder emptied", () => readdirSync(folder).length === 0);
+    drop(folder, cut, "cut.done");
+    const held = await until("the hold", () => app.lines().find((l) => l.event === "job" && l.status === "held"));
+    expect(held.message).toMatch(/enrollments: 3 of 4 records \(75\.0%\) would be deleted; the limit is 20%/);
+    expect(existsSync(join(folder, "cut.PROCESSING"))).toBe(true);
+    const approve = spawnSync(process.execPath, [CLI, "jobs", "approve", "--config", app.config, String(held.id)], { encoding: "utf8" });
+    expect(approve.status, approve.stderr).toBe(0);
+    expect(approve.stdout).toMatch(/approval of .* recorded; the running appliance carries it out/);
+    const applied = await until("the approved job", () => app.lines().find((l) => l.event === "job" && l.id === held.id && l.status === "complete"));
+    expect((applied.counts as Record<string, { deleted: number }>).enrollments!.deleted).toBe(3);
+    await until("the manifest removed", () => readdirSync(folder).length === 0);
+
+    drop(folder, { ...DISTRICT, "users.csv": DISTRICT["users.csv"]!.split("\n").slice(0, 2).join("\n") + "\n" }, "cut2.done");
+    const held2 = await until("the second hold", () => app.lines().find((l) => l.event === "job" && l.status === "held" && l.id !== held.id));
+    app.child.kill("SIGTERM");
+    await until("a clean stop", () => app.child.exitCode === 0);
+    const cancel = spawnSync(process.execPath, [CLI, "jobs", "cancel", "--config", app.config, String(held2.id)], { encoding: "utf8" });
+    expect(cancel.status, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toMatch(/: cancelled\./);
+    expect(existsSync(join(folder, "cut2.FAILED"))).toBe(true);
+    const again = spawnSync(process.execPath, [CLI, "jobs", "approve", "--config", app.config, String(held2.id)], { encoding: "utf8" });
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/is cancelled, not held/);
+    app = await start(app.dataDir, app.share);
+    app.child.kill("SIGTERM");
   });
 
   it("a quiet feed takes each file once it has stopped changing, and never one still being written", async () => {

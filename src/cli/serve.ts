@@ -20,6 +20,7 @@ import { archiveDir, ensureDropTree } from "../inbox/droptree.ts";
 import { pruneOlderThan } from "../inbox/retention.ts";
 import { claimSubmission, finalizeSubmission } from "../inbox/submission.ts";
 import { DropScanner } from "../intake/scanner.ts";
+import { carryOutDecision, decidedJobs } from "../jobs/decide.ts";
 import { JobQueue } from "../jobs/queue.ts";
 import { runInWorker } from "../jobs/worker.ts";
 import { log } from "../log.ts";
@@ -69,6 +70,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
     onProblem: (tenant, message) => log("warn", "drop", { tenant, message }),
   });
   scanner.start();
+  // Decisions recorded by `rosterbox jobs approve|cancel` while we hold the data directory.
+  const taken = new Set<string>();
+  const decisions = setInterval(() => {
+    for (const job of decidedJobs(store)) {
+      if (taken.has(job.id)) continue;
+      taken.add(job.id);
+      queue.add(job);
+    }
+  }, 1000);
   const retention = new Cron(config.retention?.schedule ?? "0 3 * * *", { timezone: config.time_zone, protect: true }, () => {
     const days = config.retention?.archive_days ?? 60;
     for (const t of config.tenants) {
@@ -82,6 +92,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.once("SIGINT", resolve);
   });
   scanner.stop();
+  clearInterval(decisions);
   retention.stop();
   queue.stop();
   log("info", "stopping", { running: config.tenants.filter((t) => queue.busy(t.id)).map((t) => t.id) });
@@ -91,6 +102,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
 }
 
 async function runJob(store: Store, config: Config, job: JobRecord): Promise<void> {
+  if (job.status === "held") {
+    const decided = await carryOutDecision(store, config.data_dir, job);
+    log("info", "job", { id: decided.id, tenant: decided.tenant, feed: decided.feed, status: decided.status, decision: job.decision, counts: decided.counts, message: decided.message });
+    finalizeSubmission(store, config.data_dir, decided);
+    return;
+  }
   const resume = job.status === "running";
   log("info", "job", { id: job.id, tenant: job.tenant, feed: job.feed, status: "running", resumed: resume });
   const done = resume

@@ -65,6 +65,7 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
     message: "", resultsPath, receivedAt: queued?.receivedAt ?? new Date().toISOString(), startedAt: new Date().toISOString(),
     request: req as unknown as Record<string, unknown>,
     ...(queued?.submission ? { submission: queued.submission } : {}),
+    ...(queued?.decision ? { decision: queued.decision } : {}),
   };
   saveJob(store, job);
   progress?.({ phase: "hashing", rows: 0 });

@@ -59,6 +59,8 @@ export interface JobRecord {
   rejected?: number;
   /** For a job from a drop folder: where its manifest and data files are. */
   submission?: SubmissionRecord;
+  /** A held job's decision, recorded before it is carried out. */
+  decision?: { decision: "approve" | "cancel"; by: string; at: string };
 }
 
 /** @example saveJob(store, job) */
@@ -85,12 +87,16 @@ export function allJobs(store: Store): JobRecord[] {
   return out;
 }
 
+let lastStamp = 0;
+
 /**
- * A new job id: sortable by time (newest last in key order), unique.
+ * A new job id: sortable by time, strictly increasing within a process (so
+ * key order is the order jobs were received), unique across processes.
  *
- * @example newJobId() // "20261124T213301Z-3f9a1c"
+ * @example newJobId() // "20261124T213301.042Z-3f9a1c"
  */
-export function newJobId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+export function newJobId(now = Date.now()): string {
+  lastStamp = Math.max(now, lastStamp + 1);
+  const stamp = new Date(lastStamp).toISOString().replace(/[-:]/g, "");
   return `${stamp}-${crypto.randomUUID().slice(0, 6)}`;
 }

@@ -1,0 +1,67 @@
+/**
+ * Deciding a held job (a plan over a change threshold): approve applies it,
+ * cancel ends it with nothing applied. The decision is recorded on the job
+ * first, so that a decision made while the appliance runs (`rosterbox jobs
+ * approve` with serve holding the data directory) is carried out by the
+ * appliance, and one made while it is stopped is carried out at once.
+ *
+ * Approving re-plans the package against the store as it is now, and is
+ * refused once a later job of the same feed has applied: the held package
+ * would undo newer data.
+ *
+ * @module
+ */
+import { allJobs, loadJob, saveJob, type JobRecord } from "../store/jobs.ts";
+import type { Store } from "../store/mod.ts";
+import type { ImportRequest } from "../importer/run.ts";
+import { runInWorker } from "./worker.ts";
+
+export type Decision = "approve" | "cancel";
+
+/** A decision that cannot be taken; the message says why. */
+export class DecisionError extends Error {
+  override name = "DecisionError";
+}
+
+/**
+ * Records `decision` on a held job (checked: held, not overtaken).
+ *
+ * @example requestDecision(store, "20261124T213301Z-3f9a1c", "approve", "admin")
+ */
+export function requestDecision(store: Store, jobId: string, decision: Decision, by: string): JobRecord {
+  const job = loadJob(store, jobId);
+  if (!job) throw new DecisionError(`no job ${jobId}`);
+  if (job.status !== "held") throw new DecisionError(`job ${jobId} is ${job.status}, not held; only a held job can be approved or cancelled`);
+  if (decision === "approve") {
+    const later = allJobs(store).find((j) => j.tenant === job.tenant && j.feed === job.feed && j.id > job.id && (j.status === "complete" || j.status === "incomplete"));
+    if (later) throw new DecisionError(`job ${later.id} of the same feed has been applied since; approving ${jobId} would undo it. Cancel ${jobId} instead`);
+  }
+  const decided = { ...job, decision: { decision, by, at: new Date().toISOString() } };
+  saveJob(store, decided);
+  return decided;
+}
+
+/**
+ * Carries out a recorded decision: approve re-runs the job's import with
+ * thresholds waived; cancel marks it cancelled and drops its staging.
+ *
+ * @example const done = await carryOutDecision(store, dataDir, job);
+ */
+export async function carryOutDecision(store: Store, dataDir: string, job: JobRecord): Promise<JobRecord> {
+  const decision = job.decision?.decision;
+  if (job.status !== "held" || !decision) return job;
+  if (decision === "cancel") {
+    await store.dropStaging(job.id);
+    const cancelled: JobRecord = { ...job, status: "cancelled", phase: "done", finishedAt: new Date().toISOString(), message: `Cancelled by ${job.decision!.by}: ${job.message}` };
+    saveJob(store, cancelled);
+    return cancelled;
+  }
+  await store.dropStaging(job.id);
+  const request = { ...(job.request as unknown as ImportRequest), jobId: job.id, approve: true, reprocess: true, resultsPath: job.resultsPath };
+  return runInWorker({ mode: "import", dataDir, request });
+}
+
+/** Held jobs with a decision waiting to be carried out. */
+export function decidedJobs(store: Store): JobRecord[] {
+  return allJobs(store).filter((j) => j.status === "held" && j.decision);
+}
