@@ -56,11 +56,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   ensureDropTree(config);
   const store = openStore(config.data_dir);
-  const queue = new JobQueue<JobRecord>(2, (job) => runJob(store, config, job), (job, err) =>
+  const queue = new JobQueue<JobRecord>(config.jobs?.parallel ?? 2, (job) => runJob(store, config, job), (job, err) =>
     log("error", "job", { id: job.id, tenant: job.tenant, message: `stopped; it resumes at the next start: ${(err as Error).message}` }));
   recover(store, config, queue);
   const scanner = new DropScanner({
-    config, store,
+    config, store, waitMs: (config.jobs?.manifest_wait_seconds ?? 60) * 1000,
     onOutcome: (tenant, where, outcome) => {
       if (outcome.state === "queued") {
         log("info", "job", { id: outcome.job.id, tenant, feed: outcome.job.feed, status: "queued", manifest: where, files: outcome.job.files });

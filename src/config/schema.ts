@@ -55,6 +55,8 @@ export interface Config {
   http?: { listen?: string };
   sftp?: { listen?: string };
   time_zone?: string;
+  /** How many tenants import at once (each one job at a time); default 2. */
+  jobs?: { parallel?: number; manifest_wait_seconds?: number };
   retention?: { archive_days?: number; schedule?: string };
   web_users?: { username: string; password_hash: string; role: "admin" | "viewer" }[];
   api_tokens?: { name: string; token_hash: string }[];
@@ -84,6 +86,10 @@ export const CONFIG_SCHEMA = {
     http: { type: "object", additionalProperties: false, properties: { listen: { type: "string" } } },
     sftp: { type: "object", additionalProperties: false, properties: { listen: { type: "string" } } },
     time_zone: { type: "string" },
+    jobs: {
+      type: "object", additionalProperties: false,
+      properties: { parallel: { type: "integer", minimum: 1, maximum: 64 }, manifest_wait_seconds: { type: "integer", minimum: 0, maximum: 86400 } },
+    },
     retention: {
       type: "object", additionalProperties: false,
       properties: { archive_days: { type: "integer", minimum: 1, maximum: 3650 }, schedule: { type: "string" } },

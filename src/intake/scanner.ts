@@ -73,12 +73,12 @@ export class DropScanner {
         const folder = relative(root, dir).split(sep).join("/");
         for (const stray of strays) this.#problem(tenant.id, `${stray} is at the root of the tenant's folder; put it in a feed folder`);
         const feed = byFolder.get(folder);
-        if (feed?.submission === "quiet") this.#takeQuiet(tenant.id, dir, feed, present);
+        if (feed && byFile(feed)) this.#takeQuiet(tenant.id, dir, feed, present);
         else for (const name of manifests) await this.#take(tenant.id, dir, name, feed, present);
       }
       for (const feed of tenant.feeds ?? []) {
         if (!feed.watch) continue;
-        if (feed.submission === "quiet") this.#takeQuiet(tenant.id, feed.watch, feed, present);
+        if (byFile(feed)) this.#takeQuiet(tenant.id, feed.watch, feed, present);
         else for (const name of listManifests(feed.watch)) await this.#take(tenant.id, feed.watch, name, feed, present);
       }
     }
@@ -89,7 +89,7 @@ export class DropScanner {
   /** `submission: quiet`: each file unchanged for quiet_seconds is a submission of its own. */
   #takeQuiet(tenant: string, dir: string, feed: Feed, present: Set<string>): void {
     let tracker = this.#quiet.get(dir);
-    if (!tracker) this.#quiet.set(dir, (tracker = new QuietTracker((feed.quiet_seconds ?? 30) * 1000)));
+    if (!tracker) this.#quiet.set(dir, (tracker = new QuietTracker((feed.quiet_seconds ?? (feed.submission === "upload" ? 5 : 30)) * 1000)));
     for (const e of entries(dir)) {
       if (!e.isFile() || e.name.startsWith(".") || STATE.test(e.name)) continue;
       const path = join(dir, e.name);
@@ -129,6 +129,16 @@ export class DropScanner {
     this.#reported.add(message);
     this.options.onProblem(tenant, message);
   }
+}
+
+/**
+ * Feeds whose files are submissions one by one. On a folder the scanner can
+ * only watch, `upload` ("each completed file") is judged by quiet time too
+ * (5 s unless quiet_seconds says otherwise); the SFTP server will take an
+ * upload on its CLOSE instead.
+ */
+function byFile(feed: Feed): boolean {
+  return feed.submission === "quiet" || feed.submission === "upload";
 }
 
 function listManifests(dir: string): string[] {

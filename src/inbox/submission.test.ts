@@ -1,0 +1,42 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { openStore, tempDir } from "../../test/_bundle.ts";
+import type { Feed } from "../config/mod.ts";
+import { loadJob } from "../store/jobs.ts";
+import { takeManifest } from "./submission.ts";
+
+const FEED: Feed = { folder: "Xml", format: "ims-xml", submission: "manifest" };
+
+describe("takeManifest", () => {
+  it("waits a bounded time for data files listed before they arrive, then refuses them", async () => {
+    const dataDir = tempDir();
+    const folder = tempDir();
+    const store = openStore(dataDir);
+    writeFileSync(join(folder, "early.done"), '<manifest><file name="late.xml" checksum="" checksumhashtype="none"/></manifest>');
+    const ctx = { store, dataDir, tenant: "strata", feed: FEED, waitMs: 60_000, firstSeen: 1_000 };
+    expect(await takeManifest(folder, "early.done", { ...ctx, now: 30_000 })).toEqual({ state: "waiting" });
+    expect(existsSync(join(folder, "early.done"))).toBe(true);
+    const outcome = await takeManifest(folder, "early.done", { ...ctx, now: 61_001 });
+    expect(outcome).toEqual({ state: "CONTAINSINVALIDFILES", message: "late.xml: not in the folder" });
+    expect(readFileSync(join(folder, "early.CONTAINSINVALIDFILES"), "utf8")).toContain('INVALID="not in the folder"');
+    expect(existsSync(join(folder, "early.done"))).toBe(false);
+    await store.close();
+  });
+
+  it("takes a manifest whose files arrived while it waited: copies, a queued job, then X.PROCESSING", async () => {
+    const dataDir = tempDir();
+    const folder = tempDir();
+    const store = openStore(dataDir);
+    writeFileSync(join(folder, "a.done"), '<manifest><file name="roster.xml" checksum="" checksumhashtype="none"/></manifest>');
+    const ctx = { store, dataDir, tenant: "strata", feed: FEED, waitMs: 60_000, firstSeen: 0, now: 1 };
+    expect((await takeManifest(folder, "a.done", ctx)).state).toBe("waiting");
+    writeFileSync(join(folder, "roster.xml"), "<enterprise/>");
+    const outcome = await takeManifest(folder, "a.done", ctx);
+    if (outcome.state !== "queued") throw new Error(`not queued: ${JSON.stringify(outcome)}`);
+    expect(existsSync(join(folder, "a.PROCESSING"))).toBe(true);
+    expect(readFileSync(join(dataDir, "incoming", outcome.job.id, "roster.xml"), "utf8")).toBe("<enterprise/>");
+    expect(loadJob(store, outcome.job.id)).toMatchObject({ status: "queued", submission: { folder, manifest: "a", files: ["roster.xml"] } });
+    await store.close();
+  });
+});
