@@ -50,7 +50,7 @@ export class DropScanner {
       try {
         await this.scanOnce();
       } finally {
-        if (this.#running) this.#timer = setTimeout(tick, this.options.intervalMs ?? 500);
+        if (this.#running) this.#timer = setTimeout(tick, this.options.intervalMs ?? 250);
       }
     };
     this.#running = true;
