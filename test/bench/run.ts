@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the benchmark harness.
  *
- * Today it runs the import benchmark (./import.ts): generated OneRoster
+ * It runs the import benchmark (./import.ts), then the appliance's job
+ * overhead (./serve.ts: small submissions, idle and 1,000 at once). The import benchmark: generated OneRoster
  * districts of 200k and 1M students (`BENCH_SIZES=20000,200000` overrides),
  * imported by `rosterbox import` as separate processes. Prints Markdown tables
  * for the README and saves them to `bench-results/import.md`. Scratch data
@@ -19,6 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { execFileSync } from "node:child_process";
 import { BenchFailure, benchImport, importMarkdown, label, type Figure, type ImportResults } from "./import.ts";
+import { benchServe, serveMarkdown } from "./serve.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -106,7 +108,12 @@ async function main(): Promise<number> {
     return 1;
   }
   log("saved bench-results/import.md");
-  return results.csvError ? 1 : 0;
+  // The appliance's job overhead: small submissions, idle and in a burst.
+  const burst = Number(process.env.BENCH_SUBMISSIONS ?? 1000);
+  log(`serve benchmark: idle latency, then ${burst} submissions at once`);
+  const serve = await benchServe(burst);
+  console.log(`## Appliance benchmark\n\n${serveMarkdown(serve)}\n`);
+  return results.csvError || !serve.allComplete ? 1 : 0;
 }
 
 process.exitCode = await main();
