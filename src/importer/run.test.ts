@@ -310,3 +310,15 @@ d1,,,Strata District,district,D1,
 s9,,,Nowhere High,school,S9,nowhere
 s3,,,East High,school,S3,d1
 `;
+
+describe("the job's own record", () => {
+  it("keeps an event log of its phases and its end, and its progress", async () => {
+    const { jobEvents, loadJob } = await import("../store/jobs.ts");
+    const job = await run(writeBundle(DISTRICT));
+    expect(jobEvents(store, job.id).map((e) => e.event)).toEqual(["hashing", "staging", "planning", "applying", "complete"]);
+    expect(jobEvents(store, job.id).at(-1)).toMatchObject({ event: "complete", message: expect.stringMatching(/^Applied: 17 created/) });
+    expect(loadJob(store, job.id)!.progress).toMatchObject({ phase: "applying", rows: 17 });
+    const held = await run(writeBundle({ ...DISTRICT, "enrollments.csv": ENROLLMENTS.split("\n").slice(0, 2).join("\n") + "\n" }));
+    expect(jobEvents(store, held.id).at(-1)).toMatchObject({ event: "held", held: [expect.stringMatching(/^enrollments: 3 of 4/)] });
+  });
+});

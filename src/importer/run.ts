@@ -10,7 +10,7 @@ import { createReadStream, mkdirSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FileError, openSource, type FormatName, type SourceOptions } from "../formats/mod.ts";
-import { loadJob, newJobId, saveJob, type JobRecord } from "../store/jobs.ts";
+import { appendJobEvent, loadJob, newJobId, saveJob, type JobRecord } from "../store/jobs.ts";
 import { packageKey } from "../store/keys.ts";
 import { flushStore, type Store } from "../store/mod.ts";
 import { applyPlan, checkpointKey, planEntry, planWriter } from "./apply.ts";
@@ -68,7 +68,9 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
     ...(queued?.decision ? { decision: queued.decision } : {}),
   };
   saveJob(store, job);
-  progress?.({ phase: "hashing", rows: 0 });
+  const outer = progress;
+  progress = tracked(store, job, outer);
+  progress({ phase: "hashing", rows: 0 });
   const hash = await packageHash(req.paths);
   job.request = { ...job.request, packageHash: hash };
   const last = store.packages.get(packageKey(req.tenant, req.feed));
@@ -78,7 +80,7 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
   const staging = store.staging(id);
   try {
     const staged = await stagePackage(
-      { store, staging, runsDir: store.runsDir(id), tenant: req.tenant, results, counts: job.counts, onProgress: (rows) => progress?.({ phase: "staging", rows }) },
+      { store, staging, runsDir: store.runsDir(id), tenant: req.tenant, results, counts: job.counts, onProgress: (rows) => progress({ phase: "staging", rows }) },
       openSource(req.format, req.paths, req.source),
     );
     job.rows = staged.rows;
@@ -92,7 +94,7 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
     await store.dropStaging(id);
     return finish(store, job, "failed", `${err.message}. Nothing was applied.`);
   }
-  progress?.({ phase: "planning", rows: job.rows });
+  progress({ phase: "planning", rows: job.rows });
   const ctx: PlanContext = planContext(store, job);
   const planCounts = plan(ctx, job.counts, results, job.dryRun ? undefined : planWriter(ctx.runsDir));
   results.close();
@@ -108,7 +110,7 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
     await store.dropStaging(id);
     return finish(store, job, outcome(job), `Dry run: ${describe(job.counts)}. Nothing was applied.`);
   }
-  return applyJob(store, job, progress);
+  return applyJob(store, job, outer);
 }
 
 /**
@@ -120,15 +122,17 @@ export async function applyJob(store: Store, job: JobRecord, progress?: Progress
   job.phase = "applying";
   job.status = "running";
   saveJob(store, job);
+  const onProgress = tracked(store, job, progress);
   await flushStore(store);
   applyPlan({
     store, tenant: job.tenant, runsDir: store.runsDir(job.id), jobId: job.id,
-    onProgress: (changed) => progress?.({ phase: "applying", rows: job.rows, changed }),
+    onProgress: (changed) => onProgress({ phase: "applying", rows: job.rows, changed }),
   });
   // The job's end, the package mark and the checkpoint's removal commit together:
   // a crash before this resumes from the checkpoint, after it finds the job done.
   setFinished(job, outcome(job), `Applied: ${describe(job.counts)}.`);
   store.env.transactionSync(() => {
+    appendJobEvent(store, job.id, job.status, { message: job.message });
     const hash = job.request.packageHash as string | undefined;
     if (hash) store.packages.putSync(packageKey(job.tenant, job.feed), { hash, job: job.id });
     saveJob(store, job);
@@ -183,6 +187,28 @@ function describe(counts: CountsByEntity): string {
   return `${t.created} created, ${t.updated} updated, ${t.deleted} deleted, ${t.unchanged} unchanged, ${t.errors} rows rejected, ${t.warnings} warnings`;
 }
 
+/**
+ * The job's own record of its progress: an event at each phase, and the
+ * figures saved on the record about once a second (the web page reads them).
+ */
+function tracked(store: Store, job: JobRecord, next?: ProgressHook): ProgressHook {
+  let phase = "";
+  let saved = 0;
+  return (p) => {
+    const now = Date.now();
+    if (p.phase !== phase) {
+      phase = p.phase;
+      appendJobEvent(store, job.id, p.phase, { rows: p.rows });
+    }
+    if (now - saved >= 1000) {
+      saved = now;
+      job.progress = { ...p, at: new Date(now).toISOString() };
+      saveJob(store, job);
+    }
+    next?.(p);
+  };
+}
+
 function setFinished(job: JobRecord, status: JobRecord["status"], message: string): void {
   job.status = status;
   job.message = message;
@@ -193,6 +219,7 @@ function setFinished(job: JobRecord, status: JobRecord["status"], message: strin
 async function finish(store: Store, job: JobRecord, status: JobRecord["status"], message: string): Promise<JobRecord> {
   setFinished(job, status, message);
   saveJob(store, job);
+  appendJobEvent(store, job.id, status, { message, ...(job.held ? { held: job.held } : {}) });
   await flushStore(store);
   return job;
 }

@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, wr
 import { join } from "node:path";
 import type { Feed } from "../config/mod.ts";
 import type { FormatName } from "../formats/mod.ts";
-import { loadJob, newJobId, saveJob, type JobRecord } from "../store/jobs.ts";
+import { appendJobEvent, loadJob, newJobId, saveJob, type JobRecord } from "../store/jobs.ts";
 import type { Store } from "../store/mod.ts";
 import { parseThreshold } from "./_feed.ts";
 import { archiveDir, incomingDir, resultsDir } from "./droptree.ts";
@@ -122,6 +122,7 @@ function queueFiles(folder: string, files: string[], manifest: string | undefine
     submission: { folder, ...(manifest !== undefined ? { manifest } : {}), files },
   };
   saveJob(ctx.store, job);
+  appendJobEvent(ctx.store, id, "queued", { folder, files, ...(manifest !== undefined ? { manifest: `${manifest}.done` } : {}) });
   claimSubmission(job);
   return job;
 }

@@ -59,6 +59,8 @@ export interface JobRecord {
   rejected?: number;
   /** For a job from a drop folder: where its manifest and data files are. */
   submission?: SubmissionRecord;
+  /** Where a running job is: its phase, rows read, records changed (saved about once a second). */
+  progress?: { phase: string; rows: number; changed?: number; at: string };
   /** A held job's decision, recorded before it is carried out. */
   decision?: { decision: "approve" | "cancel"; by: string; at: string };
 }
@@ -85,6 +87,30 @@ export function allJobs(store: Store): JobRecord[] {
     if (typeof key === "string" && !key.includes("\x00")) out.push(value as JobRecord);
   }
   return out;
+}
+
+export interface JobEvent {
+  time: string;
+  event: string;
+  [field: string]: unknown;
+}
+
+let eventSeq = 0;
+
+/**
+ * Adds an event to a job's log (`jobEvents`: job · time · n).
+ *
+ * @example appendJobEvent(store, job.id, "held", { reasons })
+ */
+export function appendJobEvent(store: Store, jobId: string, event: string, fields: Record<string, unknown> = {}): void {
+  const now = new Date();
+  const key = `${jobId}\x00${now.getTime().toString().padStart(15, "0")}\x00${String(eventSeq++).padStart(9, "0")}`;
+  store.jobEvents.putSync(key, { time: now.toISOString(), event, ...fields });
+}
+
+/** A job's events, oldest first. */
+export function jobEvents(store: Store, jobId: string): JobEvent[] {
+  return store.jobEvents.getRange({ start: `${jobId}\x00`, end: `${jobId}\x01` }).map(({ value }) => value as JobEvent).asArray as unknown as JobEvent[];
 }
 
 let lastStamp = 0;

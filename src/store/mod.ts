@@ -10,6 +10,7 @@
  * | packages | tenant · feed | content hash and job of the last package applied |
  * | undo | job · n | before-image of each record a job updated or deleted |
  * | jobs | job id, job id · `cp` | job record, apply checkpoint |
+ * | jobEvents | job · time · n | the job's event log (jobs.ts) |
  * | staging:<job> | pending · n, rejected · key | references settled late, rows rejected late |
  *
  * A job's staged rows themselves are sorted run files in
@@ -33,6 +34,7 @@ export interface Store {
   readonly packages: Database<PackageMark, string>;
   readonly undo: Database<Buffer, string>;
   readonly jobs: Database<unknown, string>;
+  readonly jobEvents: Database<unknown, string>;
   /** The job's staging database (created on first use). */
   staging(jobId: string): Database<Buffer, string>;
   /** The folder of a job's sorted run files. */
@@ -72,6 +74,7 @@ export function openStore(dataDir: string): Store {
     packages: env.openDB<PackageMark, string>({ name: "packages" }),
     undo: env.openDB<Buffer, string>({ name: "undo", ...bin }),
     jobs: env.openDB<unknown, string>({ name: "jobs" }),
+    jobEvents: env.openDB<unknown, string>({ name: "jobEvents" }),
     staging(jobId) {
       let db = stagingDbs.get(jobId);
       if (!db) {
