@@ -40,3 +40,29 @@ describe("takeManifest", () => {
     await store.close();
   });
 });
+
+describe("dated names received twice", () => {
+  it("keeps the second strata_2026_11_24.xml as strata_2026_11_24(2).xml, and other names as they are", async () => {
+    const { takeQuietFile } = await import("./submission.ts");
+    const dataDir = tempDir();
+    const folder = tempDir();
+    const store = openStore(dataDir);
+    const ctx = { store, dataDir, tenant: "strata", feed: { folder: "Xml", format: "ims-xml", submission: "quiet" } as Feed, waitMs: 0, firstSeen: 0 };
+    const take = (name: string) => {
+      writeFileSync(join(folder, name), "<enterprise/>");
+      const outcome = takeQuietFile(folder, name, ctx);
+      if (outcome.state !== "queued") throw new Error("not queued");
+      expect(existsSync(join(folder, name))).toBe(false);
+      return outcome.job;
+    };
+    expect(take("strata_2026_11_24.xml").files).toEqual(["strata_2026_11_24.xml"]);
+    const second = take("strata_2026_11_24.xml");
+    expect(second.files).toEqual(["strata_2026_11_24(2).xml"]);
+    expect(existsSync(join(dataDir, "incoming", second.id, "strata_2026_11_24(2).xml"))).toBe(true);
+    expect(second.submission!.files).toEqual(["strata_2026_11_24.xml"]);
+    expect(take("strata_2026_11_24.xml").files).toEqual(["strata_2026_11_24(3).xml"]);
+    expect(take("roster.xml").files).toEqual(["roster.xml"]);
+    expect(take("roster.xml").files).toEqual(["roster.xml"]);
+    await store.close();
+  });
+});

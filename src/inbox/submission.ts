@@ -21,6 +21,7 @@ import type { Store } from "../store/mod.ts";
 import { parseThreshold } from "./_feed.ts";
 import { archiveDir, incomingDir, resultsDir } from "./droptree.ts";
 import { checkManifestFiles, ManifestSchemaError, markInvalid, MAX_MANIFEST_BYTES, parseManifest } from "./manifest.ts";
+import { parseSubmissionName, uniqueName } from "./naming.ts";
 
 export type ManifestState = "PROCESSING" | "INVALIDSCHEMA" | "CONTAINSINVALIDFILES" | "IMPORTCONFIGMISSING" | "INCOMPLETE" | "FAILED";
 
@@ -103,17 +104,18 @@ function queueFiles(folder: string, files: string[], manifest: string | undefine
   const id = newJobId();
   const copies = incomingDir(ctx.dataDir, id);
   mkdirSync(copies, { recursive: true });
-  for (const file of files) copyFileSync(join(folder, file), join(copies, file));
+  const stored = files.map((file) => storedName(ctx, file));
+  files.forEach((file, i) => copyFileSync(join(folder, file), join(copies, stored[i]!)));
   const feed = ctx.feed!;
   const format = feed.format as FormatName;
   const resultsPath = join(ctx.dataDir, "results", `${id}.csv`);
   const job: JobRecord = {
-    id, tenant: ctx.tenant, feed: feed.folder, format, paths: [], files, status: "queued", phase: "staging", dryRun: false,
+    id, tenant: ctx.tenant, feed: feed.folder, format, paths: [], files: stored, status: "queued", phase: "staging", dryRun: false,
     rows: 0, counts: {}, message: "", resultsPath, receivedAt: new Date().toISOString(),
     request: {
       tenant: ctx.tenant, feed: feed.folder, format,
       // A OneRoster bundle of loose files is the folder of copies; anything else is read file by file (a .zip is a bundle).
-      paths: format === "oneroster-csv" && manifest !== undefined ? [copies] : files.map((f) => join(copies, f)),
+      paths: format === "oneroster-csv" && manifest !== undefined ? [copies] : stored.map((f) => join(copies, f)),
       thresholds: parseThreshold(feed),
       source: feed.format === "delimited" ? { delimited: { entity: feed.entity!, delimiter: feed.delimiter, quote: feed.quote, mode: feed.mode, fields: feed.fields ?? [] } } : undefined,
       jobId: id,
@@ -125,6 +127,19 @@ function queueFiles(folder: string, files: string[], manifest: string | undefine
   appendJobEvent(ctx.store, id, "queued", { folder, files, ...(manifest !== undefined ? { manifest: `${manifest}.done` } : {}) });
   claimSubmission(job);
   return job;
+}
+
+/**
+ * The name a dated submission file (`strata_2026_11_24.txt`) is kept
+ * under: as it is the first time, then `…(2).txt`, `(3)`… for the same name
+ * received again (CONTRACT.md). Other names are kept as they are.
+ */
+function storedName(ctx: TakeContext, file: string): string {
+  if (!parseSubmissionName(file)) return file;
+  const key = (name: string) => `received\x00${ctx.tenant}\x00${name}`;
+  const name = uniqueName(file, (candidate) => ctx.store.meta.get(key(candidate)) !== undefined);
+  ctx.store.meta.putSync(key(name), new Date().toISOString());
+  return name;
 }
 
 /**
