@@ -179,7 +179,7 @@ describe("rosterbox serve", () => {
     app.child.kill("SIGTERM");
   });
 
-  it("killed with SIGKILL in the middle of an import, started again: the job finishes once and the manifest ends removed", async () => {
+  it("killed with SIGKILL again and again in the middle of an import, started again: the job finishes once and the manifest ends removed", async () => {
     const base = tempDir();
     const bundle = tempDir();
     await generateDistrict(bundle, 12_000, { seed: 3 });
@@ -187,19 +187,42 @@ describe("rosterbox serve", () => {
     let app = await start(join(base, "data"), join(base, "share"));
     const folder = join(app.dataDir, "tenants", "strata", "OneRoster");
     drop(folder, files, "big.done", false);
-    await until("the import under way", () => app.lines().some((l) => l.event === "job" && l.status === "running"));
-    await new Promise((r) => setTimeout(r, 1500));
-    app.child.kill("SIGKILL");
-    await until("the kill", () => app.child.exitCode !== null || app.child.signalCode !== null);
-    expect(existsSync(join(folder, "big.PROCESSING"))).toBe(true);
-
-    app = await start(app.dataDir, app.share);
-    const done = await until("the resumed job", () => app.lines().find((l) => l.event === "job" && l.status === "complete"), 180_000);
-    expect(app.lines().some((l) => l.event === "job" && l.resumed === true)).toBe(true);
+    // Each life gets a little further: killed at 0.4 s, 1.2 s and 2.0 s into its run.
+    for (const ms of [400, 1200, 2000]) {
+      await until("the import under way", () => app.lines().some((l) => l.event === "job" && l.status === "running"));
+      await new Promise((r) => setTimeout(r, ms));
+      if (app.lines().some((l) => l.event === "job" && l.status === "complete")) break;
+      app.child.kill("SIGKILL");
+      await until("the kill", () => app.child.exitCode !== null || app.child.signalCode !== null);
+      expect(existsSync(join(folder, "big.PROCESSING")) || existsSync(join(folder, "big.done"))).toBe(true);
+      app = await start(app.dataDir, app.share);
+    }
+    const done = await until("the job's end", () => app.lines().find((l) => l.event === "job" && l.status === "complete"), 180_000);
     await until("the manifest removed", () => readdirSync(folder).length === 0);
-    const counts = done.counts as Record<string, { created: number; errors: number }>;
+    const counts = done.counts as Record<string, { created: number; updated: number; errors: number }>;
     expect(counts.enrollments!.created).toBeGreaterThan(70_000);
-    expect(Object.values(counts).every((c) => c.errors === 0)).toBe(true);
+    expect(Object.values(counts).every((c) => c.errors === 0 && c.updated === 0)).toBe(true);
+    // Exactly one job, and the store holds each row once: the change log counts one change per row.
+    const { openStore } = await import("../src/store/mod.ts");
+    const { allJobs } = await import("../src/store/jobs.ts");
+    const { readChanges } = await import("../src/store/changes.ts");
     app.child.kill("SIGTERM");
+    await until("a clean stop", () => app.child.exitCode === 0);
+    const store = openStore(app.dataDir);
+    expect(allJobs(store).map((j) => j.status)).toEqual(["complete"]);
+    const created = Object.values(counts).reduce((n, c) => n + c.created, 0);
+    expect([...readChanges(store, "strata")].length).toBe(created);
+    await store.close();
   }, 300_000);
+
+  it("refuses to start on a config with problems, naming them", () => {
+    const dir = tempDir();
+    const config = join(dir, "rosterbox.yaml");
+    writeFileSync(config, `data_dir: ${join(dir, "data")}\ntenants:\n  - id: strata\n    feeds:\n      - { folder: OneRoster, format: csv }\n`);
+    const r = spawnSync(process.execPath, [CLI, "serve", "--config", config], { encoding: "utf8", timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("the config has problems; nothing was started");
+    expect(r.stderr).toContain(`${config}:5: tenants[0].feeds[0].format: must be one of: oneroster-csv, ims-xml, delimited`);
+    expect(existsSync(join(dir, "data"))).toBe(false);
+  });
 });
