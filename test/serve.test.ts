@@ -103,12 +103,14 @@ describe("rosterbox serve", () => {
     writeFileSync(join(folder, "users.csv"), "sourcedId,status\nchanged after the manifest\n");
     mkdirSync(join(app.dataDir, "tenants", "strata", "Unknown"));
     writeFileSync(join(app.dataDir, "tenants", "strata", "Unknown", "x.done"), "<manifest><file name='a.csv'/></manifest>");
+    writeFileSync(join(app.dataDir, "tenants", "strata", "Unknown", "lost.csv"), "x");
     writeFileSync(join(app.dataDir, "tenants", "strata", "stray.csv"), "x");
     await until("INVALIDSCHEMA", () => existsSync(join(folder, "broken.INVALIDSCHEMA")));
     await until("CONTAINSINVALIDFILES", () => existsSync(join(folder, "mismatch.CONTAINSINVALIDFILES")));
     await until("IMPORTCONFIGMISSING", () => existsSync(join(app.dataDir, "tenants", "strata", "Unknown", "x.IMPORTCONFIGMISSING")));
     expect(readFileSync(join(folder, "mismatch.CONTAINSINVALIDFILES"), "utf8")).toMatch(/<file name="users.csv" checksum="[0-9a-f]{32}" checksumhashtype="md5" INVALID="checksum differs: the manifest says [0-9a-f]{32}, the file's MD5 is [0-9a-f]{32}"\/>/);
     await until("the stray reported", () => app.lines().some((l) => l.event === "drop" && String(l.message).includes("stray.csv is at the root")));
+    await until("the lost file reported", () => app.lines().some((l) => l.event === "drop" && l.message === "lost.csv is in Unknown/, which is not a feed folder; nothing reads it"));
     expect(app.lines().find((l) => l.state === "INVALIDSCHEMA")!.message).toMatch(/broken\.done line 1: not well-formed XML/);
 
     // Retention (scheduled every second here): archives past 60 days go, the fresh one stays.

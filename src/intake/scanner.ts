@@ -73,6 +73,11 @@ export class DropScanner {
         const folder = relative(root, dir).split(sep).join("/");
         for (const stray of strays) this.#problem(tenant.id, `${stray} is at the root of the tenant's folder; put it in a feed folder`);
         const feed = byFolder.get(folder);
+        if (!feed && dir !== root) {
+          for (const e of entries(dir)) {
+            if (e.isFile() && !e.name.startsWith(".") && !STATE.test(e.name)) this.#problem(tenant.id, `${e.name} is in ${folder}/, which is not a feed folder; nothing reads it`);
+          }
+        }
         if (feed && byFile(feed)) this.#takeQuiet(tenant.id, dir, feed, present);
         else for (const name of manifests) await this.#take(tenant.id, dir, name, feed, present);
       }
