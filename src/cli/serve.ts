@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { ConfigError, loadConfig, parseConfig, type Config } from "../config/mod.ts";
 import { DEFAULT_CONFIG } from "../config/default.ts";
+import { withDefaultSecrets } from "../config/first-start.ts";
 import { Cron } from "croner";
 import { archiveDir, ensureDropTree } from "../inbox/droptree.ts";
 import { pruneOlderThan } from "../inbox/retention.ts";
@@ -41,7 +42,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     else {
       // npm start: the embedded default, with its data in the current folder.
       config = parseConfig(DEFAULT_CONFIG, join(process.cwd(), "rosterbox.yaml"), process.env);
+      const shown = await withDefaultSecrets(config);
       log("info", "config", { message: "no --config: running on the embedded default", data_dir: config.data_dir, drop: join(config.data_dir, "tenants", "demo", "OneRoster") });
+      if (shown) {
+        process.stderr.write(`\nFirst start: passwords generated for the embedded default (shown once, stored only as hashes):\n  web user     admin     ${shown.admin}\n  SFTP user    demo-sis  ${shown.sftp}\n\n`);
+      }
     }
   } catch (err) {
     process.stderr.write(`rosterbox serve: ${err instanceof ConfigError ? `the config has problems; nothing was started\n${err.message}` : (err as Error).message}\n`);

@@ -1,8 +1,8 @@
 /**
  * The embedded default config `npm start` runs on: data in
- * `./rosterbox-data`, one demo tenant with a OneRoster drop folder. Nothing
- * in it is a secret (no users yet: the SFTP server and web page that need
- * them come later).
+ * `./rosterbox-data`, one demo tenant with a OneRoster drop folder. It holds
+ * no secrets: the users' passwords are generated on the first start
+ * (first-start.ts).
  *
  * @module
  */
