@@ -37,9 +37,15 @@ export function requestDecision(store: Store, jobId: string, decision: Decision,
     if (later) throw new DecisionError(`job ${later.id} of the same feed has been applied since; approving ${jobId} would undo it. Cancel ${jobId} instead`);
   }
   const decided = { ...job, decision: { decision, by, at: new Date().toISOString() } };
-  saveJob(store, decided);
+  store.env.transactionSync(() => {
+    saveJob(store, decided);
+    store.jobs.putSync(PENDING + jobId, true);
+  });
   return decided;
 }
+
+/** Jobs with a decision not yet carried out are listed under this prefix, so finding them reads no other job. */
+const PENDING = "\x01decision\x00";
 
 /**
  * Carries out a recorded decision: approve re-runs the job's import with
@@ -49,6 +55,7 @@ export function requestDecision(store: Store, jobId: string, decision: Decision,
  */
 export async function carryOutDecision(store: Store, dataDir: string, job: JobRecord): Promise<JobRecord> {
   const decision = job.decision?.decision;
+  store.jobs.removeSync(PENDING + job.id);
   if (job.status !== "held" || !decision) return job;
   if (decision === "cancel") {
     await store.dropStaging(job.id);
@@ -63,5 +70,10 @@ export async function carryOutDecision(store: Store, dataDir: string, job: JobRe
 
 /** Held jobs with a decision waiting to be carried out. */
 export function decidedJobs(store: Store): JobRecord[] {
-  return allJobs(store).filter((j) => j.status === "held" && j.decision);
+  const out: JobRecord[] = [];
+  for (const { key } of store.jobs.getRange({ start: PENDING, end: "\x01decision\x01" })) {
+    const job = loadJob(store, (key as string).slice(PENDING.length));
+    if (job?.status === "held" && job.decision) out.push(job);
+  }
+  return out;
 }

@@ -84,7 +84,7 @@ export function unfinishedJobs(store: Store): JobRecord[] {
 export function allJobs(store: Store): JobRecord[] {
   const out: JobRecord[] = [];
   for (const { key, value } of store.jobs.getRange({})) {
-    if (typeof key === "string" && !key.includes("\x00")) out.push(value as JobRecord);
+    if (typeof key === "string" && !key.includes("\x00") && !key.startsWith("\x01")) out.push(value as JobRecord);
   }
   return out;
 }
