@@ -17,6 +17,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateDistrict, type DistrictInfo } from "./generate.ts";
 import { runMeasured, type Measured } from "./_proc.ts";
+import type { EntityCountsRecord } from "../../src/store/jobs.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -56,14 +57,8 @@ export interface Anchor extends Figure {
   peakRssAnonMB: number;
 }
 
-export interface Counts {
-  created: number;
-  updated: number;
-  deleted: number;
-  unchanged: number;
-  errors: number;
-  warnings: number;
-}
+/** One entity's counts in the `--json` summary (CONTRACT.md). */
+export type Counts = EntityCountsRecord;
 
 export interface SizeResult {
   students: number;
