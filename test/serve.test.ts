@@ -163,12 +163,12 @@ describe("rosterbox serve", () => {
     const base = tempDir();
     const share = join(base, "xml-share");
     mkdirSync(share, { recursive: true });
-    const app = await start(join(base, "data"), join(base, "share"), `      - { folder: Xml, format: ims-xml, submission: quiet, quiet_seconds: 1, watch: ${share} }\n`);
+    const app = await start(join(base, "data"), join(base, "share"), `      - { folder: Xml, format: ims-xml, submission: quiet, quiet_seconds: 3, watch: ${share} }\n`);
     const xml = `<enterprise><person><sourcedid><id>P1</id></sourcedid><userid>ada</userid><name><n><family>Lovelace</family><given>Ada</given></n></name></person>`;
     const file = join(share, "strata_2026_11_24.xml");
     writeFileSync(file, xml);
-    // Still being written for 2 s: growing every 300 ms.
-    for (let i = 0; i < 7; i++) {
+    // Still being written for 3 s: growing every 300 ms (the quiet time is 3 s, so only a 3 s stall could fool it).
+    for (let i = 0; i < 10; i++) {
       await new Promise((r) => setTimeout(r, 300));
       expect(existsSync(file)).toBe(true);
       writeFileSync(file, xml + "\n".repeat(i + 1));
