@@ -322,3 +322,20 @@ describe("the job's own record", () => {
     expect(jobEvents(store, held.id).at(-1)).toMatchObject({ event: "held", held: [expect.stringMatching(/^enrollments: 3 of 4/)] });
   });
 });
+
+describe("deletes", () => {
+  it("deleting an enrollment of a user deleted earlier needs no valid references", async () => {
+    await run(writeBundle(DISTRICT));
+    const loose = { thresholds: { deletes: { percent: 50 }, updates: { percent: 75 } } };
+    const users = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName\nu3,tobedeleted,2026-11-24T10:00:00Z,true,s2,student,grace,Grace,Hopper\n";
+    expect((await run(writeBundle({ "users.csv": users }, { modes: { "users.csv": "delta" } }), loose)).counts.users).toMatchObject({ deleted: 1 });
+    const enrollments = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role\ne3,tobedeleted,2026-11-25T10:00:00Z,k2,s2,u3,student\n";
+    const job = await run(writeBundle({ "enrollments.csv": enrollments }, { modes: { "enrollments.csv": "delta" } }), loose);
+    expect(job.status).toBe("complete");
+    expect(job.counts.enrollments).toMatchObject({ deleted: 1, errors: 0 });
+    // An upsert pointing at the deleted user is still refused.
+    const upsert = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role\ne8,active,2026-11-25T10:00:00Z,k2,s2,u3,student\n";
+    const refused = await run(writeBundle({ "enrollments.csv": upsert }, { modes: { "enrollments.csv": "delta" } }), loose);
+    expect(refused.counts.enrollments).toMatchObject({ created: 0, errors: 1 });
+  });
+});

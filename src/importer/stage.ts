@@ -138,8 +138,11 @@ class Stager {
     refs.length = 0;
     validatorFor(entity).check(fields, check, refs);
     const sourcedId = fields.sourcedId ?? "";
+    const deleting = fields.status === "tobedeleted" || row.op === "delete";
     const keyRef = KEY_REFS[entity as EntityName];
     if (keyRef && sourcedId !== "" && check.errors.length === 0) refs.push({ field: "sourcedId", entity: keyRef, id: sourcedId });
+    // A row that deletes needs no references: what it pointed at may be going too.
+    if (deleting) refs.length = 0;
     let deferred: RowRef[] | undefined;
     for (const ref of refs) {
       const found = this.#resolve(ref.entity, ref.id);
@@ -153,7 +156,6 @@ class Stager {
       this.ctx.results.write({ file: row.file, line: row.line, entity, sourcedId, action: "skip", status: "ERROR", message: check.errors.join("; ") });
       return;
     }
-    const deleting = fields.status === "tobedeleted" || row.op === "delete";
     if (check.warnings.length > 0) counts.warnings++;
     this.runs.add(stagedKey(entity, sourcedId), encodeStaged({
       fileIndex: this.#currentFileIndex,
