@@ -21,6 +21,7 @@ import { archiveDir, ensureDropTree } from "../inbox/droptree.ts";
 import { pruneOlderThan } from "../inbox/retention.ts";
 import { claimSubmission, finalizeSubmission } from "../inbox/submission.ts";
 import { DropScanner } from "../intake/scanner.ts";
+import { startSftpServer } from "../intake/sftp/mod.ts";
 import { carryOutDecision, decidedJobs } from "../jobs/decide.ts";
 import { JobQueue } from "../jobs/queue.ts";
 import { runInWorker } from "../jobs/worker.ts";
@@ -75,6 +76,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     onProblem: (tenant, message) => log("warn", "drop", { tenant, message }),
   });
   scanner.start();
+  const sftp = config.sftp?.listen ? await startSftpServer(config, (event, fields) => log(event.endsWith("failed") || event.endsWith("denied") || event.endsWith("error") ? "warn" : "info", event, fields)) : undefined;
+  if (sftp) log("info", "sftp", { listen: config.sftp!.listen, port: sftp.port, host_keys: sftp.fingerprints });
   // Decisions recorded by `rosterbox jobs approve|cancel` while we hold the data directory.
   const taken = new Set<string>();
   const decisions = setInterval(() => {
@@ -97,6 +100,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.once("SIGINT", resolve);
   });
   scanner.stop();
+  void sftp?.close();
   clearInterval(decisions);
   retention.stop();
   queue.stop();

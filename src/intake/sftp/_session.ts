@@ -1,0 +1,199 @@
+/**
+ * One SFTP session on a tenant's view: the SFTP v3 requests real clients
+ * send, answered from the tenant's drop tree. Uploads go to a hidden
+ * temporary name and are renamed into place on CLOSE, so the inbox only
+ * ever sees complete files; writes are positional (never O_APPEND).
+ *
+ * @module
+ */
+import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
+import { posix } from "node:path";
+import ssh2 from "ssh2";
+import type { SFTPWrapper } from "ssh2";
+import { Denied, listable, readable, resolvePath, writable, type TenantView } from "./_vfs.ts";
+
+const { STATUS_CODE: S, OPEN_MODE: M } = ssh2.utils.sftp;
+const MAX_HANDLES = 64;
+const MAX_READ = 256 * 1024;
+
+type Handle =
+  | { kind: "file"; fd: number; virtual: string; real: string; temp?: string; written: number; started: number }
+  | { kind: "dir"; virtual: string; names: string[] | undefined };
+
+export interface SessionEvents {
+  /** A file is complete under its final name (the inbox may look at it). */
+  uploaded(virtual: string, bytes: number, ms: number): void;
+  denied(op: string, path: string, why: string): void;
+  event(op: string, fields: Record<string, unknown>): void;
+}
+
+function attrs(st: Stats) {
+  return { mode: st.mode, uid: 0, gid: 0, size: st.size, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) };
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** An `ls -l` line, which clients show as the listing. */
+function longname(name: string, st: Stats): string {
+  const d = new Date(st.mtimeMs);
+  const type = st.isDirectory() ? "d" : "-";
+  const perms = st.isDirectory() ? "rwxr-xr-x" : "rw-r--r--";
+  const when = `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
+  return `${type}${perms} 1 rosterbox rosterbox ${String(st.size).padStart(10)} ${when} ${name}`;
+}
+
+/**
+ * Serves one SFTP channel for a tenant.
+ *
+ * @example session.on("sftp", (accept) => serveSftp(accept(), view, events));
+ */
+export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEvents): void {
+  const handles = new Map<number, Handle>();
+  let next = 1;
+  const newHandle = (h: Handle): Buffer | undefined => {
+    if (handles.size >= MAX_HANDLES) return undefined;
+    const id = next++;
+    handles.set(id, h);
+    const buf = Buffer.alloc(4);
+    buf.writeUInt32BE(id);
+    return buf;
+  };
+  const handleOf = (buf: Buffer) => (buf.length === 4 ? handles.get(buf.readUInt32BE(0)) : undefined);
+  const deny = (reqid: number, op: string, path: string, why: string) => {
+    events.denied(op, path, why);
+    sftp.status(reqid, S.PERMISSION_DENIED, why);
+  };
+  const guard = (reqid: number, op: string, path: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof Denied) deny(reqid, op, path, err.message);
+      else if ((err as NodeJS.ErrnoException).code === "ENOENT") sftp.status(reqid, S.NO_SUCH_FILE, "no such file");
+      else sftp.status(reqid, S.FAILURE, (err as Error).message);
+    }
+  };
+
+  sftp.on("REALPATH", (reqid, path) => guard(reqid, "realpath", path, () => {
+    const { virtual } = resolvePath(view, path);
+    sftp.name(reqid, [{ filename: virtual, longname: virtual, attrs: {} as never }]);
+  }));
+  const stat = (reqid: number, path: string) => guard(reqid, "stat", path, () => {
+    const r = resolvePath(view, path);
+    const st = statSync(r.real);
+    if (st.isDirectory() ? !listable(view, r.virtual) : !readable(view, r.virtual)) throw Object.assign(new Error("no such file"), { code: "ENOENT" });
+    sftp.attrs(reqid, attrs(st));
+  });
+  sftp.on("STAT", stat);
+  sftp.on("LSTAT", stat);
+  sftp.on("FSTAT", (reqid, handle) => {
+    const h = handleOf(handle);
+    if (h?.kind !== "file") return sftp.status(reqid, S.FAILURE, "bad handle");
+    sftp.attrs(reqid, attrs(fstatSync(h.fd)));
+  });
+  sftp.on("OPENDIR", (reqid, path) => guard(reqid, "opendir", path, () => {
+    const r = resolvePath(view, path);
+    if (!listable(view, r.virtual) || !statSync(r.real).isDirectory()) throw Object.assign(new Error("no such folder"), { code: "ENOENT" });
+    const handle = newHandle({ kind: "dir", virtual: r.virtual, names: undefined });
+    if (!handle) return sftp.status(reqid, S.FAILURE, "too many open handles");
+    sftp.handle(reqid, handle);
+  }));
+  sftp.on("READDIR", (reqid, handle) => {
+    const h = handleOf(handle);
+    if (h?.kind !== "dir") return sftp.status(reqid, S.FAILURE, "bad handle");
+    if (h.names) return sftp.status(reqid, S.EOF);
+    const { real } = resolvePath(view, h.virtual);
+    h.names = readdirSync(real).filter((n) => !n.startsWith("."));
+    const list = [];
+    for (const name of h.names) {
+      const virtual = posix.join(h.virtual, name);
+      const st = statSync(`${real}/${name}`, { throwIfNoEntry: false });
+      if (!st || (st.isDirectory() ? !listable(view, virtual) : !st.isFile())) continue;
+      list.push({ filename: name, longname: longname(name, st), attrs: attrs(st) });
+    }
+    sftp.name(reqid, list);
+  });
+  sftp.on("OPEN", (reqid, filename, flags) => guard(reqid, "open", filename, () => {
+    const r = resolvePath(view, filename);
+    if (flags & M.WRITE) {
+      if (!writable(view, r.virtual)) throw new Denied(`${r.virtual}: files can be written only in a feed folder (${view.feeds.join(", ")})`);
+      const temp = `${posix.dirname(r.real)}/.${posix.basename(r.real)}.${process.pid}.${next}.upload`;
+      // Resuming (no TRUNC): continue from what is there, still under the temporary name.
+      if (!(flags & M.TRUNC) && existsSync(r.real)) copyFileSync(r.real, temp);
+      const fd = openSync(temp, existsSync(temp) ? "r+" : "w");
+      const handle = newHandle({ kind: "file", fd, virtual: r.virtual, real: r.real, temp, written: 0, started: Date.now() });
+      if (!handle) {
+        closeSync(fd);
+        rmSync(temp, { force: true });
+        return sftp.status(reqid, S.FAILURE, "too many open handles");
+      }
+      return sftp.handle(reqid, handle);
+    }
+    if (!readable(view, r.virtual) || !statSync(r.real).isFile()) throw Object.assign(new Error("no such file"), { code: "ENOENT" });
+    const handle = newHandle({ kind: "file", fd: openSync(r.real, "r"), virtual: r.virtual, real: r.real, written: 0, started: Date.now() });
+    if (!handle) return sftp.status(reqid, S.FAILURE, "too many open handles");
+    sftp.handle(reqid, handle);
+  }));
+  sftp.on("READ", (reqid, handle, offset, length) => {
+    const h = handleOf(handle);
+    if (h?.kind !== "file") return sftp.status(reqid, S.FAILURE, "bad handle");
+    const buf = Buffer.allocUnsafe(Math.min(length, MAX_READ));
+    const n = readSync(h.fd, buf, 0, buf.length, offset);
+    if (n === 0) return sftp.status(reqid, S.EOF);
+    sftp.data(reqid, buf.subarray(0, n));
+  });
+  sftp.on("WRITE", (reqid, handle, offset, data) => {
+    const h = handleOf(handle);
+    if (h?.kind !== "file" || !h.temp) return sftp.status(reqid, S.FAILURE, "bad handle");
+    writeSync(h.fd, data, 0, data.length, offset);
+    h.written += data.length;
+    sftp.status(reqid, S.OK);
+  });
+  sftp.on("CLOSE", (reqid, handle) => {
+    const h = handleOf(handle);
+    if (!h) return sftp.status(reqid, S.FAILURE, "bad handle");
+    handles.delete(handle.readUInt32BE(0));
+    if (h.kind === "file") {
+      closeSync(h.fd);
+      if (h.temp) {
+        renameSync(h.temp, h.real);
+        events.uploaded(h.virtual, h.written, Date.now() - h.started);
+      } else events.event("download", { path: h.virtual });
+    }
+    sftp.status(reqid, S.OK);
+  });
+  sftp.on("REMOVE", (reqid, path) => guard(reqid, "remove", path, () => {
+    const r = resolvePath(view, path);
+    if (!writable(view, r.virtual)) throw new Denied(`${r.virtual}: files can be removed only from a feed folder`);
+    if (!statSync(r.real).isFile()) throw new Denied(`${r.virtual}: not a file`);
+    rmSync(r.real);
+    events.event("remove", { path: r.virtual });
+    sftp.status(reqid, S.OK);
+  }));
+  sftp.on("RENAME", (reqid, from, to) => guard(reqid, "rename", from, () => {
+    const a = resolvePath(view, from);
+    const b = resolvePath(view, to);
+    if (!writable(view, a.virtual) || !writable(view, b.virtual)) throw new Denied(`${a.virtual} → ${b.virtual}: files can be renamed only within feed folders`);
+    if (!statSync(a.real).isFile()) throw new Denied(`${a.virtual}: folders cannot be renamed`);
+    renameSync(a.real, b.real);
+    events.event("rename", { from: a.virtual, to: b.virtual });
+    // A WinSCP-style "name.filepart" renamed into place is a completed upload.
+    events.uploaded(b.virtual, statSync(b.real).size, 0);
+    sftp.status(reqid, S.OK);
+  }));
+  sftp.on("MKDIR", (reqid, path) => deny(reqid, "mkdir", path, "folders cannot be created"));
+  sftp.on("RMDIR", (reqid, path) => deny(reqid, "rmdir", path, "folders cannot be removed"));
+  sftp.on("SETSTAT", (reqid) => sftp.status(reqid, S.OK));
+  sftp.on("FSETSTAT", (reqid) => sftp.status(reqid, S.OK));
+  sftp.on("READLINK", (reqid, path) => deny(reqid, "readlink", path, "symbolic links are not supported"));
+  sftp.on("SYMLINK", (reqid, path) => deny(reqid, "symlink", path, "symbolic links are not supported"));
+  sftp.on("end", () => {
+    for (const h of handles.values()) {
+      if (h.kind === "file") {
+        closeSync(h.fd);
+        if (h.temp) rmSync(h.temp, { force: true });
+      }
+    }
+    handles.clear();
+    sftp.end();
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * The built-in SFTP server (ssh2): each tenant's SFTP users log in with a
+ * password (scrypt hash) or a key from authorized_keys and see their
+ * tenant's drop tree. SFTP only — no shell, exec or forwarding. Uploads
+ * land in the same folders the scanner watches, so a manifest dropped over
+ * SFTP takes the same path as one dropped on a share.
+ *
+ * @module
+ */
+import { BlockList, isIP } from "node:net";
+import ssh2 from "ssh2";
+import type { Config, SftpUser } from "../../config/mod.ts";
+import { verifyPassword } from "../../config/mod.ts";
+import { tenantRoot } from "../../inbox/droptree.ts";
+import { authorizedKeys, findKey, hostKeys, type AuthorizedKey } from "./_keys.ts";
+import { serveSftp, type SessionEvents } from "./_session.ts";
+import type { TenantView } from "./_vfs.ts";
+
+export interface SftpServer {
+  port: number;
+  fingerprints: string[];
+  close(): Promise<void>;
+}
+
+interface Account {
+  tenant: string;
+  user: SftpUser;
+  keys: AuthorizedKey[];
+  view: TenantView;
+}
+
+const PRE_AUTH_MS = 30_000;
+const MAX_AUTH_ATTEMPTS = 6;
+
+/**
+ * Starts the SFTP server on `config.sftp.listen`.
+ *
+ * @example const sftp = await startSftpServer(config, (event, fields) => log("info", event, fields));
+ */
+export async function startSftpServer(config: Config, log: (event: string, fields: Record<string, unknown>) => void): Promise<SftpServer> {
+  const accounts = new Map<string, Account>();
+  for (const t of config.tenants) {
+    const view: TenantView = { root: tenantRoot(config.data_dir, t.id), feeds: (t.feeds ?? []).map((f) => f.folder) };
+    for (const user of t.sftp_users ?? []) accounts.set(user.username, { tenant: t.id, user, keys: authorizedKeys(user.authorized_keys), view });
+  }
+  const keys = hostKeys(config.data_dir);
+  let connections = 0;
+  const server = new ssh2.Server({ hostKeys: keys.map((k) => k.private) }, (client, info) => {
+    const id = ++connections;
+    const where = { connection: id, ip: info.ip, client: info.header.versions.software };
+    // A disconnect or a protocol error from one client must never take the server down.
+    client.on("error", (err: Error) => log("sftp.error", { ...where, message: err.message }));
+    (client as unknown as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+    const preAuth = setTimeout(() => client.end(), PRE_AUTH_MS);
+    let attempts = 0;
+    let account: Account | undefined;
+    client.on("authentication", async (ctx) => {
+      const found = accounts.get(ctx.username);
+      const reject = () => {
+        if (++attempts >= MAX_AUTH_ATTEMPTS) client.end();
+        ctx.reject(["publickey", "password"]);
+      };
+      if (!found || ctx.method === "none") return reject();
+      if (found.user.allow_from?.length && !allowed(info.ip, found.user.allow_from)) {
+        log("sftp.denied", { ...where, user: ctx.username, message: "address not allowed" });
+        return reject();
+      }
+      if (ctx.method === "password") {
+        const ok = found.user.password_hash !== undefined && (await verifyPassword(ctx.password, found.user.password_hash));
+        if (!ok) {
+          log("sftp.login_failed", { ...where, user: ctx.username, method: "password" });
+          return reject();
+        }
+      } else if (ctx.method === "publickey") {
+        const key = findKey(found.keys, ctx.key.algo, ctx.key.data);
+        if (!key) {
+          log("sftp.login_failed", { ...where, user: ctx.username, method: "publickey" });
+          return reject();
+        }
+        // Without a signature the client only asks whether the key would do.
+        if (ctx.signature && !key.verify(ctx.blob!, ctx.signature, ctx.hashAlgo)) return reject();
+      } else return reject();
+      account = found;
+      ctx.accept();
+    });
+    client.on("ready", () => {
+      clearTimeout(preAuth);
+      const a = account!;
+      log("sftp.login", { ...where, user: a.user.username, tenant: a.tenant });
+      const events: SessionEvents = {
+        uploaded: (path, bytes, ms) => log("sftp.upload", { ...where, tenant: a.tenant, path, bytes, ms }),
+        denied: (op, path, why) => log("sftp.denied", { ...where, tenant: a.tenant, op, path, message: why }),
+        event: (op, fields) => log(`sftp.${op}`, { ...where, tenant: a.tenant, ...fields }),
+      };
+      client.on("session", (accept) => {
+        const session = accept();
+        session.on("sftp", (acceptSftp) => serveSftp(acceptSftp(), a.view, events));
+        for (const refused of ["shell", "exec", "pty", "subsystem", "x11", "env"] as const) {
+          session.on(refused as "shell", (_accept: unknown, reject?: () => void) => reject?.());
+        }
+      });
+      client.on("tcpip", (_accept: unknown, reject: () => void) => reject());
+      client.on("request", (_accept: unknown, reject?: () => void) => reject?.());
+    });
+    client.on("close", () => clearTimeout(preAuth));
+  });
+  const [host, portText] = splitListen(config.sftp?.listen ?? "0.0.0.0:2222");
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(Number(portText), host, () => resolve());
+  });
+  const address = server.address() as { port: number };
+  return {
+    port: address.port,
+    fingerprints: keys.map((k) => k.fingerprint),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function splitListen(listen: string): [string, string] {
+  const at = listen.lastIndexOf(":");
+  return [listen.slice(0, at).replace(/^\[(.*)\]$/, "$1"), listen.slice(at + 1)];
+}
+
+function allowed(ip: string, cidrs: readonly string[]): boolean {
+  const list = new BlockList();
+  for (const c of cidrs) {
+    const [addr = "", bits] = c.split("/");
+    const family = isIP(addr) === 6 ? "ipv6" : "ipv4";
+    if (bits === undefined) list.addAddress(addr, family);
+    else list.addSubnet(addr, Number(bits), family);
+  }
+  const plain = ip.replace(/^::ffff:/, "");
+  return list.check(plain, isIP(plain) === 6 ? "ipv6" : "ipv4");
+}
