@@ -4,6 +4,7 @@
  * down; what a tenant may not do is refused with "Permission denied".
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ssh2 from "ssh2";
@@ -41,7 +42,7 @@ describe("the SFTP server", () => {
     const port = 40_000 + Math.floor(Math.random() * 10_000);
     const config = join(dir, "rosterbox.yaml");
     writeFileSync(config, `data_dir: ${join(dir, "data")}
-sftp: { listen: "127.0.0.1:${port}" }
+sftp: { listen: "127.0.0.1:${port}", max_auth_failures: 3, ban_seconds: 60, max_file_bytes: 100000 }
 tenants:
   - id: strata
     sftp_users:
@@ -73,6 +74,8 @@ tenants:
     expect(up.status, up.stderr).toBe(0);
     const done = await until("the job", () => lines().find((l) => l.event === "job" && l.status === "complete"));
     expect(lines().filter((l) => l.event === "sftp.upload").length).toBe(Object.keys(files).length + 1);
+    const usersUpload = lines().find((l) => l.event === "sftp.upload" && l.path === "/OneRoster/users.csv")!;
+    expect(usersUpload).toMatchObject({ bytes: DISTRICT["users.csv"]!.length, md5: createHash("md5").update(DISTRICT["users.csv"]!).digest("hex"), tenant: "strata" });
 
     const down = sftp(`get results/${String(done.id)}.csv results.csv\nls results\n`);
     expect(down.status, down.stderr).toBe(0);
@@ -88,6 +91,12 @@ tenants:
     expect(readdirSync(join(root, "exports"))).toEqual([]);
     await until("the denials logged", () => lines().filter((l) => l.event === "sftp.denied").length >= 5, 10_000);
 
+    // A file over max_file_bytes is refused and leaves nothing behind.
+    writeFileSync(join(local, "big.csv"), "x".repeat(200_000));
+    const big = sftp("-put big.csv OneRoster/big.csv\n");
+    expect(big.stderr).toMatch(/big\.csv/);
+    expect(readdirSync(join(root, "OneRoster"))).toEqual([]);
+
     // Password login (ssh2's client; OpenSSH needs a TTY or sshpass for passwords) and a wrong one.
     const login = (password: string) => new Promise<string>((resolve) => {
       const c = new ssh2.Client();
@@ -96,11 +105,17 @@ tenants:
         s.readdir("/OneRoster", (e, list) => { c.end(); resolve(e ? `readdir error ${e.message}` : `ok ${list.length}`); });
       }));
       c.on("error", (e) => resolve(`error ${e.message}`));
+      c.on("close", () => resolve("error: connection closed"));
       c.connect({ host: "127.0.0.1", port, username: "strata-sis", password });
     });
     expect(await login("correct horse battery")).toBe("ok 0");
     expect(await login("wrong")).toMatch(/^error All configured authentication methods failed/);
     await until("the failed login logged", () => lines().some((l) => l.event === "sftp.login_failed" && l.method === "password"), 10_000);
+    // Two more failures from this address make three: banned, and even the right password is turned away.
+    await login("wrong again");
+    await login("and again");
+    await until("the ban", () => lines().some((l) => l.event === "sftp.banned"), 10_000);
+    expect(await login("correct horse battery")).toMatch(/^error/);
     child.kill("SIGTERM");
   });
 });

@@ -53,7 +53,16 @@ export interface Tenant {
 export interface Config {
   data_dir: string;
   http?: { listen?: string };
-  sftp?: { listen?: string };
+  sftp?: {
+    listen?: string;
+    /** Failed logins from one address before it is banned (default 10). */
+    max_auth_failures?: number;
+    /** First ban length; each later ban of the same address doubles it (default 300). */
+    ban_seconds?: number;
+    max_sessions_per_user?: number;
+    idle_timeout_seconds?: number;
+    max_file_bytes?: number;
+  };
   time_zone?: string;
   /** How many tenants import at once (each one job at a time); default 2. */
   jobs?: { parallel?: number; manifest_wait_seconds?: number };
@@ -84,7 +93,15 @@ export const CONFIG_SCHEMA = {
   properties: {
     data_dir: name,
     http: { type: "object", additionalProperties: false, properties: { listen: { type: "string" } } },
-    sftp: { type: "object", additionalProperties: false, properties: { listen: { type: "string" } } },
+    sftp: {
+      type: "object", additionalProperties: false,
+      properties: {
+        listen: { type: "string" },
+        max_auth_failures: { type: "integer", minimum: 1 }, ban_seconds: { type: "integer", minimum: 1 },
+        max_sessions_per_user: { type: "integer", minimum: 1 }, idle_timeout_seconds: { type: "integer", minimum: 1 },
+        max_file_bytes: { type: "integer", minimum: 1 },
+      },
+    },
     time_zone: { type: "string" },
     jobs: {
       type: "object", additionalProperties: false,

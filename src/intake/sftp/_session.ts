@@ -7,6 +7,7 @@
  * @module
  */
 import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
+import { createHash, type Hash } from "node:crypto";
 import { posix } from "node:path";
 import ssh2 from "ssh2";
 import type { SFTPWrapper } from "ssh2";
@@ -17,12 +18,20 @@ const MAX_HANDLES = 64;
 const MAX_READ = 256 * 1024;
 
 type Handle =
-  | { kind: "file"; fd: number; virtual: string; real: string; temp?: string; written: number; started: number }
+  | {
+    kind: "file"; fd: number; virtual: string; real: string; temp?: string; written: number; started: number;
+    /** MD5 of the bytes written in order so far (clients write sequentially); undefined once a write comes out of order. */
+    md5?: Hash; hashed: number; failed?: boolean;
+  }
   | { kind: "dir"; virtual: string; names: string[] | undefined };
 
 export interface SessionEvents {
+  /** Any request: the connection is not idle. */
+  touched(): void;
+  /** The largest file a client may write. */
+  maxFileBytes: number;
   /** A file is complete under its final name (the inbox may look at it). */
-  uploaded(virtual: string, bytes: number, ms: number): void;
+  uploaded(virtual: string, bytes: number, ms: number, md5?: string): void;
   denied(op: string, path: string, why: string): void;
   event(op: string, fields: Record<string, unknown>): void;
 }
@@ -50,6 +59,12 @@ function longname(name: string, st: Stats): string {
 export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEvents): void {
   const handles = new Map<number, Handle>();
   let next = 1;
+  // Every request keeps the connection from the idle timeout.
+  const on = ((event: string, listener: (...args: never[]) => void) =>
+    sftp.on(event as "OPEN", ((...args: never[]) => {
+      events.touched();
+      listener(...args);
+    }) as never)) as SFTPWrapper["on"];
   const newHandle = (h: Handle): Buffer | undefined => {
     if (handles.size >= MAX_HANDLES) return undefined;
     const id = next++;
@@ -73,7 +88,7 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
     }
   };
 
-  sftp.on("REALPATH", (reqid, path) => guard(reqid, "realpath", path, () => {
+  on("REALPATH", (reqid, path) => guard(reqid, "realpath", path, () => {
     const { virtual } = resolvePath(view, path);
     sftp.name(reqid, [{ filename: virtual, longname: virtual, attrs: {} as never }]);
   }));
@@ -83,21 +98,21 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
     if (st.isDirectory() ? !listable(view, r.virtual) : !readable(view, r.virtual)) throw Object.assign(new Error("no such file"), { code: "ENOENT" });
     sftp.attrs(reqid, attrs(st));
   });
-  sftp.on("STAT", stat);
-  sftp.on("LSTAT", stat);
-  sftp.on("FSTAT", (reqid, handle) => {
+  on("STAT", stat);
+  on("LSTAT", stat);
+  on("FSTAT", (reqid, handle) => {
     const h = handleOf(handle);
     if (h?.kind !== "file") return sftp.status(reqid, S.FAILURE, "bad handle");
     sftp.attrs(reqid, attrs(fstatSync(h.fd)));
   });
-  sftp.on("OPENDIR", (reqid, path) => guard(reqid, "opendir", path, () => {
+  on("OPENDIR", (reqid, path) => guard(reqid, "opendir", path, () => {
     const r = resolvePath(view, path);
     if (!listable(view, r.virtual) || !statSync(r.real).isDirectory()) throw Object.assign(new Error("no such folder"), { code: "ENOENT" });
     const handle = newHandle({ kind: "dir", virtual: r.virtual, names: undefined });
     if (!handle) return sftp.status(reqid, S.FAILURE, "too many open handles");
     sftp.handle(reqid, handle);
   }));
-  sftp.on("READDIR", (reqid, handle) => {
+  on("READDIR", (reqid, handle) => {
     const h = handleOf(handle);
     if (h?.kind !== "dir") return sftp.status(reqid, S.FAILURE, "bad handle");
     if (h.names) return sftp.status(reqid, S.EOF);
@@ -112,7 +127,7 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
     }
     sftp.name(reqid, list);
   });
-  sftp.on("OPEN", (reqid, filename, flags) => guard(reqid, "open", filename, () => {
+  on("OPEN", (reqid, filename, flags) => guard(reqid, "open", filename, () => {
     const r = resolvePath(view, filename);
     if (flags & M.WRITE) {
       if (!writable(view, r.virtual)) throw new Denied(`${r.virtual}: files can be written only in a feed folder (${view.feeds.join(", ")})`);
@@ -120,7 +135,8 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       // Resuming (no TRUNC): continue from what is there, still under the temporary name.
       if (!(flags & M.TRUNC) && existsSync(r.real)) copyFileSync(r.real, temp);
       const fd = openSync(temp, existsSync(temp) ? "r+" : "w");
-      const handle = newHandle({ kind: "file", fd, virtual: r.virtual, real: r.real, temp, written: 0, started: Date.now() });
+      const resumed = fstatSync(fd).size > 0;
+      const handle = newHandle({ kind: "file", fd, virtual: r.virtual, real: r.real, temp, written: 0, started: Date.now(), md5: resumed ? undefined : createHash("md5"), hashed: 0 });
       if (!handle) {
         closeSync(fd);
         rmSync(temp, { force: true });
@@ -129,11 +145,11 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       return sftp.handle(reqid, handle);
     }
     if (!readable(view, r.virtual) || !statSync(r.real).isFile()) throw Object.assign(new Error("no such file"), { code: "ENOENT" });
-    const handle = newHandle({ kind: "file", fd: openSync(r.real, "r"), virtual: r.virtual, real: r.real, written: 0, started: Date.now() });
+    const handle = newHandle({ kind: "file", fd: openSync(r.real, "r"), virtual: r.virtual, real: r.real, written: 0, started: Date.now(), hashed: 0 });
     if (!handle) return sftp.status(reqid, S.FAILURE, "too many open handles");
     sftp.handle(reqid, handle);
   }));
-  sftp.on("READ", (reqid, handle, offset, length) => {
+  on("READ", (reqid, handle, offset, length) => {
     const h = handleOf(handle);
     if (h?.kind !== "file") return sftp.status(reqid, S.FAILURE, "bad handle");
     const buf = Buffer.allocUnsafe(Math.min(length, MAX_READ));
@@ -141,27 +157,41 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
     if (n === 0) return sftp.status(reqid, S.EOF);
     sftp.data(reqid, buf.subarray(0, n));
   });
-  sftp.on("WRITE", (reqid, handle, offset, data) => {
+  on("WRITE", (reqid, handle, offset, data) => {
     const h = handleOf(handle);
     if (h?.kind !== "file" || !h.temp) return sftp.status(reqid, S.FAILURE, "bad handle");
+    if (offset + data.length > events.maxFileBytes) {
+      h.failed = true;
+      events.denied("write", h.virtual, `larger than the limit of ${events.maxFileBytes} bytes`);
+      return sftp.status(reqid, S.FAILURE, `file larger than the limit of ${events.maxFileBytes} bytes`);
+    }
     writeSync(h.fd, data, 0, data.length, offset);
     h.written += data.length;
+    if (h.md5 && offset === h.hashed) {
+      h.md5.update(data);
+      h.hashed += data.length;
+    } else h.md5 = undefined;
     sftp.status(reqid, S.OK);
   });
-  sftp.on("CLOSE", (reqid, handle) => {
+  on("CLOSE", (reqid, handle) => {
     const h = handleOf(handle);
     if (!h) return sftp.status(reqid, S.FAILURE, "bad handle");
     handles.delete(handle.readUInt32BE(0));
     if (h.kind === "file") {
       closeSync(h.fd);
+      if (h.temp && h.failed) {
+        // A refused upload never appears under its name.
+        rmSync(h.temp, { force: true });
+        return sftp.status(reqid, S.FAILURE, "the upload was refused; nothing was kept");
+      }
       if (h.temp) {
         renameSync(h.temp, h.real);
-        events.uploaded(h.virtual, h.written, Date.now() - h.started);
+        events.uploaded(h.virtual, h.written, Date.now() - h.started, h.md5?.digest("hex"));
       } else events.event("download", { path: h.virtual });
     }
     sftp.status(reqid, S.OK);
   });
-  sftp.on("REMOVE", (reqid, path) => guard(reqid, "remove", path, () => {
+  on("REMOVE", (reqid, path) => guard(reqid, "remove", path, () => {
     const r = resolvePath(view, path);
     if (!writable(view, r.virtual)) throw new Denied(`${r.virtual}: files can be removed only from a feed folder`);
     if (!statSync(r.real).isFile()) throw new Denied(`${r.virtual}: not a file`);
@@ -169,7 +199,7 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
     events.event("remove", { path: r.virtual });
     sftp.status(reqid, S.OK);
   }));
-  sftp.on("RENAME", (reqid, from, to) => guard(reqid, "rename", from, () => {
+  on("RENAME", (reqid, from, to) => guard(reqid, "rename", from, () => {
     const a = resolvePath(view, from);
     const b = resolvePath(view, to);
     if (!writable(view, a.virtual) || !writable(view, b.virtual)) throw new Denied(`${a.virtual} → ${b.virtual}: files can be renamed only within feed folders`);
@@ -180,12 +210,12 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
     events.uploaded(b.virtual, statSync(b.real).size, 0);
     sftp.status(reqid, S.OK);
   }));
-  sftp.on("MKDIR", (reqid, path) => deny(reqid, "mkdir", path, "folders cannot be created"));
-  sftp.on("RMDIR", (reqid, path) => deny(reqid, "rmdir", path, "folders cannot be removed"));
-  sftp.on("SETSTAT", (reqid) => sftp.status(reqid, S.OK));
-  sftp.on("FSETSTAT", (reqid) => sftp.status(reqid, S.OK));
-  sftp.on("READLINK", (reqid, path) => deny(reqid, "readlink", path, "symbolic links are not supported"));
-  sftp.on("SYMLINK", (reqid, path) => deny(reqid, "symlink", path, "symbolic links are not supported"));
+  on("MKDIR", (reqid, path) => deny(reqid, "mkdir", path, "folders cannot be created"));
+  on("RMDIR", (reqid, path) => deny(reqid, "rmdir", path, "folders cannot be removed"));
+  on("SETSTAT", (reqid) => sftp.status(reqid, S.OK));
+  on("FSETSTAT", (reqid) => sftp.status(reqid, S.OK));
+  on("READLINK", (reqid, path) => deny(reqid, "readlink", path, "symbolic links are not supported"));
+  on("SYMLINK", (reqid, path) => deny(reqid, "symlink", path, "symbolic links are not supported"));
   sftp.on("end", () => {
     for (const h of handles.values()) {
       if (h.kind === "file") {

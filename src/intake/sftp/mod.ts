@@ -12,6 +12,7 @@ import ssh2 from "ssh2";
 import type { Config, SftpUser } from "../../config/mod.ts";
 import { verifyPassword } from "../../config/mod.ts";
 import { tenantRoot } from "../../inbox/droptree.ts";
+import { Defender } from "./_defender.ts";
 import { authorizedKeys, findKey, hostKeys, type AuthorizedKey } from "./_keys.ts";
 import { serveSftp, type SessionEvents } from "./_session.ts";
 import type { TenantView } from "./_vfs.ts";
@@ -44,23 +45,41 @@ export async function startSftpServer(config: Config, log: (event: string, field
     for (const user of t.sftp_users ?? []) accounts.set(user.username, { tenant: t.id, user, keys: authorizedKeys(user.authorized_keys), view });
   }
   const keys = hostKeys(config.data_dir);
+  const limits = config.sftp ?? {};
+  const defender = new Defender(limits.max_auth_failures ?? 10, (limits.ban_seconds ?? 300) * 1000);
+  const sessions = new Map<string, number>();
+  const idleMs = (limits.idle_timeout_seconds ?? 600) * 1000;
   let connections = 0;
   const server = new ssh2.Server({ hostKeys: keys.map((k) => k.private) }, (client, info) => {
     const id = ++connections;
     const where = { connection: id, ip: info.ip, client: info.header.versions.software };
     // A disconnect or a protocol error from one client must never take the server down.
     client.on("error", (err: Error) => log("sftp.error", { ...where, message: err.message }));
+    if (defender.banned(info.ip)) {
+      log("sftp.denied", { ...where, message: "address banned after failed logins" });
+      client.end();
+      return;
+    }
     (client as unknown as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
     const preAuth = setTimeout(() => client.end(), PRE_AUTH_MS);
     let attempts = 0;
     let account: Account | undefined;
     client.on("authentication", async (ctx) => {
       const found = accounts.get(ctx.username);
-      const reject = () => {
-        if (++attempts >= MAX_AUTH_ATTEMPTS) client.end();
+      const reject = (counts = true) => {
+        if (counts) {
+          const until = defender.failed(info.ip);
+          if (until) log("sftp.banned", { ...where, until: new Date(until).toISOString() });
+        }
+        if (++attempts >= MAX_AUTH_ATTEMPTS || defender.banned(info.ip)) client.end();
         ctx.reject(["publickey", "password"]);
       };
-      if (!found || ctx.method === "none") return reject();
+      // "none" is how every client starts: not a failure.
+      if (ctx.method === "none") return reject(false);
+      if (!found) {
+        log("sftp.login_failed", { ...where, user: ctx.username, method: ctx.method, message: "no such user" });
+        return reject();
+      }
       if (found.user.allow_from?.length && !allowed(info.ip, found.user.allow_from)) {
         log("sftp.denied", { ...where, user: ctx.username, message: "address not allowed" });
         return reject();
@@ -77,18 +96,37 @@ export async function startSftpServer(config: Config, log: (event: string, field
           log("sftp.login_failed", { ...where, user: ctx.username, method: "publickey" });
           return reject();
         }
-        // Without a signature the client only asks whether the key would do.
-        if (ctx.signature && !key.verify(ctx.blob!, ctx.signature, ctx.hashAlgo)) return reject();
+        // Without a signature the client only asks whether the key would do: not a login yet.
+        if (!ctx.signature) return ctx.accept();
+        if (!key.verify(ctx.blob!, ctx.signature, ctx.hashAlgo)) return reject();
       } else return reject();
+      if ((sessions.get(found.user.username) ?? 0) >= (limits.max_sessions_per_user ?? 10)) {
+        log("sftp.denied", { ...where, user: ctx.username, message: "too many sessions for this user" });
+        return reject(false);
+      }
+      defender.succeeded(info.ip);
       account = found;
       ctx.accept();
     });
+    let idle: ReturnType<typeof setTimeout> | undefined;
+    const touch = () => {
+      if (idle) clearTimeout(idle);
+      idle = setTimeout(() => {
+        log("sftp.idle", { ...where, message: "closed after the idle timeout" });
+        client.end();
+      }, idleMs);
+    };
     client.on("ready", () => {
       clearTimeout(preAuth);
       const a = account!;
+      sessions.set(a.user.username, (sessions.get(a.user.username) ?? 0) + 1);
+      client.on("close", () => sessions.set(a.user.username, (sessions.get(a.user.username) ?? 1) - 1));
+      touch();
       log("sftp.login", { ...where, user: a.user.username, tenant: a.tenant });
       const events: SessionEvents = {
-        uploaded: (path, bytes, ms) => log("sftp.upload", { ...where, tenant: a.tenant, path, bytes, ms }),
+        touched: touch,
+        maxFileBytes: limits.max_file_bytes ?? 10 * 2 ** 30,
+        uploaded: (path, bytes, ms, md5) => log("sftp.upload", { ...where, tenant: a.tenant, path, bytes, ms, md5 }),
         denied: (op, path, why) => log("sftp.denied", { ...where, tenant: a.tenant, op, path, message: why }),
         event: (op, fields) => log(`sftp.${op}`, { ...where, tenant: a.tenant, ...fields }),
       };
@@ -102,7 +140,10 @@ export async function startSftpServer(config: Config, log: (event: string, field
       client.on("tcpip", (_accept: unknown, reject: () => void) => reject());
       client.on("request", (_accept: unknown, reject?: () => void) => reject?.());
     });
-    client.on("close", () => clearTimeout(preAuth));
+    client.on("close", () => {
+      clearTimeout(preAuth);
+      if (idle) clearTimeout(idle);
+    });
   });
   const [host, portText] = splitListen(config.sftp?.listen ?? "0.0.0.0:2222");
   await new Promise<void>((resolve, reject) => {
