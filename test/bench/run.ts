@@ -21,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { execFileSync } from "node:child_process";
 import { BenchFailure, benchImport, importMarkdown, label, type Figure, type ImportResults } from "./import.ts";
 import { benchServe, serveMarkdown } from "./serve.ts";
+import { benchSftp, sftpMarkdown } from "./sftp.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -113,7 +114,15 @@ async function main(): Promise<number> {
   log(`serve benchmark: idle latency, then ${burst} submissions at once`);
   const serve = await benchServe(burst);
   console.log(`## Appliance benchmark\n\n${serveMarkdown(serve)}\n`);
-  return results.csvError || !serve.allComplete ? 1 : 0;
+  // SFTP against OpenSSH's sshd (needs openssh-server installed).
+  if (!existsSync("/usr/sbin/sshd")) {
+    log("sftp benchmark skipped: apt-get install openssh-server");
+    return 1;
+  }
+  log("sftp benchmark: 1 GiB up and down against OpenSSH sshd, then 20 sessions x 100 files");
+  const sftp = await benchSftp();
+  console.log(`## SFTP benchmark\n\n${sftpMarkdown(sftp)}\n`);
+  return results.csvError || !serve.allComplete || !sftp.acceptedOnce ? 1 : 0;
 }
 
 process.exitCode = await main();

@@ -1,0 +1,138 @@
+/**
+ * SFTP throughput against the anchor: a 1 GiB file uploaded and downloaded
+ * with the OpenSSH client, to rosterbox and to an OpenSSH sshd started here
+ * on loopback with its own config, same cipher (chacha20-poly1305, the
+ * OpenSSH default); then 20 sessions uploading 100 files each at once,
+ * every file to be accepted (a job) exactly once.
+ *
+ * `node --import tsx test/bench/sftp.ts`; needs openssh-server (sshd) and
+ * the OpenSSH client. Part of `npm run bench`.
+ *
+ * @module
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SIZE = Number(process.env.BENCH_SFTP_BYTES ?? 2 ** 30);
+const CIPHER = "chacha20-poly1305@openssh.com";
+
+export interface SftpFigures {
+  rosterboxUp: number;
+  rosterboxDown: number;
+  sshdUp: number;
+  sshdDown: number;
+  sessions: number;
+  files: number;
+  accepted: number;
+  acceptedOnce: boolean;
+  burstSeconds: number;
+}
+
+const wait = async (ok: () => boolean, ms: number, what: string) => {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`sftp benchmark: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+/** MB/s of one `sftp -b` transfer. */
+function transfer(port: number, user: string, key: string, batch: string, cwd: string): number {
+  writeFileSync(join(cwd, "batch"), batch);
+  const t = performance.now();
+  const r = spawnSync("sftp", ["-q", "-b", join(cwd, "batch"), "-i", key, "-P", String(port), "-c", CIPHER, "-oStrictHostKeyChecking=no", "-oUserKnownHostsFile=/dev/null", "-oBatchMode=yes", `${user}@127.0.0.1`], { cwd, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`sftp failed: ${r.stderr}`);
+  return SIZE / 1e6 / ((performance.now() - t) / 1000);
+}
+
+/** Runs the SFTP benchmark. */
+export async function benchSftp(): Promise<SftpFigures> {
+  if (!existsSync("/usr/sbin/sshd")) throw new Error("sshd is missing: apt-get install openssh-server");
+  mkdirSync(join(ROOT, "bench-data"), { recursive: true });
+  const base = mkdtempSync(join(ROOT, "bench-data", "sftp-"));
+  const children: ChildProcess[] = [];
+  try {
+    const key = join(base, "id_ed25519");
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+    const pub = spawnSync("cat", [`${key}.pub`], { encoding: "utf8" }).stdout.trim();
+    const local = join(base, "local");
+    mkdirSync(local);
+    spawnSync("sh", ["-c", `head -c ${SIZE} /dev/urandom > big.bin`], { cwd: local });
+
+    // OpenSSH sshd on loopback, its own host key, config and authorized key; the current user.
+    const sshd = join(base, "sshd");
+    mkdirSync(sshd);
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(sshd, "host")]);
+    writeFileSync(join(sshd, "authorized_keys"), `${pub}\n`);
+    const sshdPort = 30_000 + Math.floor(Math.random() * 10_000);
+    writeFileSync(join(sshd, "config"), `Port ${sshdPort}\nListenAddress 127.0.0.1\nHostKey ${join(sshd, "host")}\nAuthorizedKeysFile ${join(sshd, "authorized_keys")}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nPidFile ${join(sshd, "pid")}\nSubsystem sftp internal-sftp\n`);
+    mkdirSync("/run/sshd", { recursive: true });
+    const daemon = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", join(sshd, "config")], { stdio: "ignore" });
+    children.push(daemon);
+    const user = process.env.USER ?? "root";
+    await new Promise((r) => setTimeout(r, 500));
+    mkdirSync(join(base, "sshd-files"));
+    const sshdUp = transfer(sshdPort, user, key, `put big.bin ${join(base, "sshd-files", "big.bin")}\n`, local);
+    const sshdDown = transfer(sshdPort, user, key, `get ${join(base, "sshd-files", "big.bin")} down-sshd.bin\n`, local);
+
+    // rosterbox: one tenant, an upload feed (each closed file is a submission).
+    const port = 40_000 + Math.floor(Math.random() * 10_000);
+    const config = join(base, "rosterbox.yaml");
+    writeFileSync(config, `data_dir: ${join(base, "data")}\nsftp: { listen: "127.0.0.1:${port}", max_sessions_per_user: 50, max_file_bytes: ${SIZE * 2} }\njobs: { parallel: 2 }\ntenants:\n  - id: bench\n    sftp_users:\n      - { username: bench-sis, authorized_keys: ["${pub}"] }\n    feeds:\n      - { folder: Big, format: ims-xml, submission: manifest }\n      - { folder: Drop, format: ims-xml, submission: upload, quiet_seconds: 1 }\n`);
+    let out = "";
+    const app = spawn(process.execPath, [join(ROOT, "bin", "rosterbox.mjs"), "serve", "--config", config], { stdio: ["ignore", "pipe", "inherit"] });
+    children.push(app);
+    app.stdout!.on("data", (d) => (out += d));
+    const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    await wait(() => lines().some((l) => l.event === "sftp"), 30_000, "rosterbox's SFTP server");
+    const rosterboxUp = transfer(port, "bench-sis", key, "put big.bin Big/big.bin\n", local);
+    const rosterboxDown = transfer(port, "bench-sis", key, "get Big/big.bin down-rosterbox.bin\n", local);
+
+    // 20 sessions × 100 small files at once.
+    const sessions = 20;
+    const perSession = 100;
+    const t0 = performance.now();
+    const runs = Array.from({ length: sessions }, (_, s) => {
+      const dir = join(base, `s${s}`);
+      mkdirSync(dir);
+      for (let i = 0; i < perSession; i++) writeFileSync(join(dir, `s${s}_${i}.xml`), `<enterprise><person><sourcedid><id>P${s}-${i}</id></sourcedid><userid>u${s}-${i}</userid><name><n><family>F</family><given>G</given></n></name></person></enterprise>`);
+      writeFileSync(join(dir, "batch"), `cd Drop\n${Array.from({ length: perSession }, (_, i) => `put s${s}_${i}.xml`).join("\n")}\n`);
+      return new Promise<number>((resolve) => {
+        const c = spawn("sftp", ["-q", "-b", "batch", "-i", key, "-P", String(port), "-oStrictHostKeyChecking=no", "-oUserKnownHostsFile=/dev/null", "-oBatchMode=yes", "bench-sis@127.0.0.1"], { cwd: dir, stdio: "ignore" });
+        c.on("exit", (code) => resolve(code ?? 1));
+      });
+    });
+    const codes = await Promise.all(runs);
+    if (codes.some((c) => c !== 0)) throw new Error(`sftp sessions failed: ${codes.join(",")}`);
+    const files = sessions * perSession;
+    await wait(() => lines().filter((l) => l.event === "job" && l.status === "queued" && /\/Drop\//.test(String(l.manifest))).length >= files, 600_000, "every upload queued");
+    const burstSeconds = (performance.now() - t0) / 1000;
+    const queuedPaths = lines().filter((l) => l.event === "job" && l.status === "queued" && /\/Drop\//.test(String(l.manifest))).map((l) => String(l.manifest));
+    return {
+      rosterboxUp, rosterboxDown, sshdUp, sshdDown, sessions, files,
+      accepted: queuedPaths.length, acceptedOnce: new Set(queuedPaths).size === files && queuedPaths.length === files, burstSeconds,
+    };
+  } finally {
+    for (const c of children) c.kill("SIGTERM");
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/** The figures as a Markdown table. */
+export function sftpMarkdown(f: SftpFigures): string {
+  const mb = (x: number) => `${x.toFixed(0)} MB/s`;
+  return [
+    `| SFTP, OpenSSH client, ${(SIZE / 2 ** 30).toFixed(SIZE >= 2 ** 30 ? 0 : 2)} GiB, ${CIPHER} | rosterbox | OpenSSH sshd | ratio |`,
+    "| --- | ---: | ---: | ---: |",
+    `| upload | ${mb(f.rosterboxUp)} | ${mb(f.sshdUp)} | ${(f.rosterboxUp / f.sshdUp).toFixed(2)}× |`,
+    `| download | ${mb(f.rosterboxDown)} | ${mb(f.sshdDown)} | ${(f.rosterboxDown / f.sshdDown).toFixed(2)}× |`,
+    `| ${f.sessions} sessions × ${f.files / f.sessions} files at once: accepted exactly once | ${f.accepted} of ${f.files}${f.acceptedOnce ? ", each once" : ", NOT each once"} | ${f.burstSeconds.toFixed(1)} s | |`,
+  ].join("\n");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  console.log(sftpMarkdown(await benchSftp()));
+}
