@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
+import { closeSync, copyFileSync, existsSync, fstatSync, openSync, read, readdirSync, renameSync, rmSync, statSync, write, type Stats } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
 import { posix } from "node:path";
 import ssh2 from "ssh2";
@@ -22,6 +22,8 @@ type Handle =
     kind: "file"; fd: number; virtual: string; real: string; temp?: string; written: number; started: number;
     /** MD5 of the bytes written in order so far (clients write sequentially); undefined once a write comes out of order. */
     md5?: Hash; hashed: number; failed?: boolean;
+    /** Writes and reads still in the thread pool; CLOSE waits for them. */
+    pending: number; whenIdle?: () => void;
   }
   | { kind: "dir"; virtual: string; names: string[] | undefined };
 
@@ -38,6 +40,16 @@ export interface SessionEvents {
 
 function attrs(st: Stats) {
   return { mode: st.mode, uid: 0, gid: 0, size: st.size, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) };
+}
+
+/** One thread-pool operation of the handle done; run a CLOSE that waited for it. */
+function settle(h: { pending: number; whenIdle?: () => void }): void {
+  h.pending--;
+  if (h.pending === 0 && h.whenIdle) {
+    const run = h.whenIdle;
+    h.whenIdle = undefined;
+    run();
+  }
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -136,7 +148,7 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       if (!(flags & M.TRUNC) && existsSync(r.real)) copyFileSync(r.real, temp);
       const fd = openSync(temp, existsSync(temp) ? "r+" : "w");
       const resumed = fstatSync(fd).size > 0;
-      const handle = newHandle({ kind: "file", fd, virtual: r.virtual, real: r.real, temp, written: 0, started: Date.now(), md5: resumed ? undefined : createHash("md5"), hashed: 0 });
+      const handle = newHandle({ kind: "file", fd, virtual: r.virtual, real: r.real, temp, written: 0, started: Date.now(), md5: resumed ? undefined : createHash("md5"), hashed: 0, pending: 0 });
       if (!handle) {
         closeSync(fd);
         rmSync(temp, { force: true });
@@ -145,7 +157,7 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       return sftp.handle(reqid, handle);
     }
     if (!readable(view, r.virtual) || !statSync(r.real).isFile()) throw Object.assign(new Error("no such file"), { code: "ENOENT" });
-    const handle = newHandle({ kind: "file", fd: openSync(r.real, "r"), virtual: r.virtual, real: r.real, written: 0, started: Date.now(), hashed: 0 });
+    const handle = newHandle({ kind: "file", fd: openSync(r.real, "r"), virtual: r.virtual, real: r.real, written: 0, started: Date.now(), hashed: 0, pending: 0 });
     if (!handle) return sftp.status(reqid, S.FAILURE, "too many open handles");
     sftp.handle(reqid, handle);
   }));
@@ -153,9 +165,14 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
     const h = handleOf(handle);
     if (h?.kind !== "file") return sftp.status(reqid, S.FAILURE, "bad handle");
     const buf = Buffer.allocUnsafe(Math.min(length, MAX_READ));
-    const n = readSync(h.fd, buf, 0, buf.length, offset);
-    if (n === 0) return sftp.status(reqid, S.EOF);
-    sftp.data(reqid, buf.subarray(0, n));
+    // In the thread pool: the disk works while this thread encrypts the last reply.
+    h.pending++;
+    read(h.fd, buf, 0, buf.length, offset, (err, n) => {
+      settle(h);
+      if (err) return sftp.status(reqid, S.FAILURE, err.message);
+      if (n === 0) return sftp.status(reqid, S.EOF);
+      sftp.data(reqid, buf.subarray(0, n));
+    });
   });
   on("WRITE", (reqid, handle, offset, data) => {
     const h = handleOf(handle);
@@ -165,18 +182,33 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       events.denied("write", h.virtual, `larger than the limit of ${events.maxFileBytes} bytes`);
       return sftp.status(reqid, S.FAILURE, `file larger than the limit of ${events.maxFileBytes} bytes`);
     }
-    writeSync(h.fd, data, 0, data.length, offset);
     h.written += data.length;
     if (h.md5 && offset === h.hashed) {
       h.md5.update(data);
       h.hashed += data.length;
     } else h.md5 = undefined;
-    sftp.status(reqid, S.OK);
+    // Positional writes in the thread pool, many in flight (pwrite: order does not matter).
+    h.pending++;
+    write(h.fd, data, 0, data.length, offset, (err) => {
+      settle(h);
+      if (err) {
+        h.failed = true;
+        return sftp.status(reqid, S.FAILURE, err.message);
+      }
+      sftp.status(reqid, S.OK);
+    });
   });
   on("CLOSE", (reqid, handle) => {
     const h = handleOf(handle);
     if (!h) return sftp.status(reqid, S.FAILURE, "bad handle");
     handles.delete(handle.readUInt32BE(0));
+    if (h.kind === "file" && h.pending > 0) {
+      h.whenIdle = () => finishClose(reqid, h);
+      return;
+    }
+    finishClose(reqid, h);
+  });
+  const finishClose = (reqid: number, h: Handle) => {
     if (h.kind === "file") {
       closeSync(h.fd);
       if (h.temp && h.failed) {
@@ -190,7 +222,7 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       } else events.event("download", { path: h.virtual });
     }
     sftp.status(reqid, S.OK);
-  });
+  };
   on("REMOVE", (reqid, path) => guard(reqid, "remove", path, () => {
     const r = resolvePath(view, path);
     if (!writable(view, r.virtual)) throw new Denied(`${r.virtual}: files can be removed only from a feed folder`);
@@ -218,10 +250,14 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
   on("SYMLINK", (reqid, path) => deny(reqid, "symlink", path, "symbolic links are not supported"));
   sftp.on("end", () => {
     for (const h of handles.values()) {
-      if (h.kind === "file") {
+      if (h.kind !== "file") continue;
+      // An upload cut off by the client never appears under its name.
+      const drop = () => {
         closeSync(h.fd);
         if (h.temp) rmSync(h.temp, { force: true });
-      }
+      };
+      if (h.pending > 0) h.whenIdle = drop;
+      else drop();
     }
     handles.clear();
     sftp.end();
