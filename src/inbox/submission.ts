@@ -174,9 +174,10 @@ export function finalizeSubmission(store: Store, dataDir: string, job: JobRecord
   const processing = join(sub.folder, `${sub.manifest}.PROCESSING`);
   const results = resultsDir(dataDir, job.tenant);
   mkdirSync(results, { recursive: true });
+  // Moved (one rename, same filesystem) into the tenant's results/, where SFTP users read it.
+  const published = join(results, `${job.id}.csv`);
   try {
-    copyFileSync(job.resultsPath, join(results, `.${job.id}.csv.tmp`));
-    renameSync(join(results, `.${job.id}.csv.tmp`), join(results, `${job.id}.csv`));
+    renameSync(job.resultsPath, published);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
@@ -198,5 +199,5 @@ export function finalizeSubmission(store: Store, dataDir: string, job: JobRecord
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
   const latest = loadJob(store, job.id) ?? job;
-  saveJob(store, { ...latest, submission: { ...sub, finalized: true } });
+  saveJob(store, { ...latest, resultsPath: published, submission: { ...sub, finalized: true } });
 }
