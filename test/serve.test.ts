@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFile
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DISTRICT, tempDir } from "./_bundle.ts";
+import { until } from "./_until.ts";
 import { generateDistrict } from "./bench/generate.ts";
 
 const CLI = join(import.meta.dirname, "..", "bin", "rosterbox.mjs");
@@ -55,15 +56,6 @@ ${extraFeeds}`);
   });
 }
 
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const md5 = (text: string | Buffer) => createHash("md5").update(text).digest("hex");
 

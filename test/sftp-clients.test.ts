@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../src/config/mod.ts";
 import { DISTRICT, tempDir } from "./_bundle.ts";
+import { until } from "./_until.ts";
 
 const CLI = join(import.meta.dirname, "..", "bin", "rosterbox.mjs");
 const PASSWORD = "correct horse battery";
@@ -21,15 +22,6 @@ let port = 0;
 let dir = "";
 const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
 
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The bundle and a manifest named after the client, in a local folder. */
 function bundleFor(client: string): { local: string; names: string[] } {

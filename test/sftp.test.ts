@@ -11,6 +11,7 @@ import ssh2 from "ssh2";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashPassword } from "../src/config/mod.ts";
 import { DISTRICT, tempDir } from "./_bundle.ts";
+import { until } from "./_until.ts";
 
 const CLI = join(import.meta.dirname, "..", "bin", "rosterbox.mjs");
 const children: ChildProcess[] = [];
@@ -20,15 +21,6 @@ afterEach(() => {
 
 const haveSftp = spawnSync("sftp", ["-V"]).error === undefined || existsSync("/usr/bin/sftp");
 
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("the SFTP server", () => {
   it("takes a bundle and its manifest from OpenSSH sftp, runs the job, serves the results, and refuses what is not allowed", async (ctx) => {
