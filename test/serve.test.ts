@@ -4,16 +4,16 @@
  * moving through their states (CONTRACT.md), killed with SIGKILL mid-import
  * and started again.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DISTRICT, tempDir } from "./_bundle.ts";
+import { CLI, spawnServe } from "./_serve.ts";
 import { until } from "./_until.ts";
 import { generateDistrict } from "./bench/generate.ts";
 
-const CLI = join(import.meta.dirname, "..", "bin", "rosterbox.mjs");
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill("SIGKILL");
@@ -37,12 +37,8 @@ tenants:
       - { folder: OneRoster, format: oneroster-csv, submission: manifest }
       - { folder: Share, format: oneroster-csv, submission: manifest, watch: ${share} }
 ${extraFeeds}`);
-  const child = spawn(process.execPath, [CLI, "serve", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+  const { child, lines, output } = spawnServe(config);
   children.push(child);
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
       if (lines().some((l) => l.event === "ready")) {
@@ -50,7 +46,7 @@ ${extraFeeds}`);
         resolve({ dataDir, share, config, lines, child });
       } else if (child.exitCode !== null) {
         clearInterval(timer);
-        reject(new Error(`serve exited: ${out}`));
+        reject(new Error(`serve exited: ${output()}`));
       }
     }, 20);
   });

@@ -5,22 +5,21 @@
  * complete, downloads its results, and is refused a mkdir and a write at the
  * root. Missing clients fail in CI and skip locally with what to install.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../src/config/mod.ts";
 import { DISTRICT, tempDir } from "./_bundle.ts";
+import { spawnServe } from "./_serve.ts";
 import { until } from "./_until.ts";
 
-const CLI = join(import.meta.dirname, "..", "bin", "rosterbox.mjs");
 const PASSWORD = "correct horse battery";
 const NEED: Record<string, string> = { sshpass: "/usr/bin/sshpass", curl: "/usr/bin/curl", lftp: "/usr/bin/lftp", paramiko: "/usr/bin/python3" };
 let child: ChildProcess;
-let out = "";
 let port = 0;
 let dir = "";
-const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+let lines: () => Record<string, unknown>[] = () => [];
 
 
 /** The bundle and a manifest named after the client, in a local folder. */
@@ -65,9 +64,9 @@ tenants:
     feeds:
       - { folder: OneRoster, format: oneroster-csv, submission: manifest }
 `);
-  child = spawn(process.execPath, [CLI, "serve", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
+  const served = spawnServe(config);
+  child = served.child;
+  lines = served.lines;
   await until("the SFTP server", () => lines().some((l) => l.event === "sftp"));
 });
 afterAll(() => {

@@ -3,7 +3,7 @@
  * uploads a bundle and its manifest, the job runs, the results come back
  * down; what a tenant may not do is refused with "Permission denied".
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,9 +11,9 @@ import ssh2 from "ssh2";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashPassword } from "../src/config/mod.ts";
 import { DISTRICT, tempDir } from "./_bundle.ts";
+import { spawnServe } from "./_serve.ts";
 import { until } from "./_until.ts";
 
-const CLI = join(import.meta.dirname, "..", "bin", "rosterbox.mjs");
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill("SIGKILL");
@@ -44,12 +44,8 @@ tenants:
     feeds:
       - { folder: OneRoster, format: oneroster-csv, submission: manifest }
 `);
-    const child = spawn(process.execPath, [CLI, "serve", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+    const { child, lines } = spawnServe(config);
     children.push(child);
-    let out = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (out += d));
-    const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
     await until("the SFTP server", () => lines().some((l) => l.event === "sftp"));
     expect(lines().find((l) => l.event === "sftp")!.host_keys).toEqual([expect.stringMatching(/^SHA256:/), expect.stringMatching(/^SHA256:/)]);
 
