@@ -36,11 +36,6 @@ const DATETIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?
 const YEAR = /^\d{4}$/;
 const GRADES = new Set(["IT", "PR", "PK", "TK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "PS", "UG", "Other"]);
 
-/** True when `id` is a sourcedId we accept: 1–255 chars of `[0-9A-Za-z.-_/@]`. */
-export function isSafeId(id: string): boolean {
-  return ID_SAFE.test(id);
-}
-
 const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Digit at `i` as a number, or NaN. Runs for every date of every row: no regex, no allocation. */

@@ -22,11 +22,6 @@ export function recordRange(tenant: string, entity: string): { start: string; en
   return { start: prefix, end: tenant + SEP + entity + AFTER };
 }
 
-/** The sourcedId part of a record key. */
-export function sourcedIdOfRecordKey(key: string, tenant: string, entity: string): string {
-  return key.slice(tenant.length + entity.length + 2);
-}
-
 /** `changes`: tenant · first seq of a block (zero-padded so string order is numeric order) → the block (changes.ts). */
 export function changeKey(tenant: string, seq: number): string {
   return tenant + SEP + seq.toString().padStart(15, "0");
