@@ -107,7 +107,8 @@ describe("rosterbox serve", () => {
     utimesSync(old, new Date(Date.now() - 61 * 86_400_000), new Date(Date.now() - 61 * 86_400_000));
     await until("the old archive pruned", () => !existsSync(old), 5_000);
     expect(existsSync(join(app.dataDir, "archive", "strata", String(done.id)))).toBe(true);
-    expect(app.lines().some((l) => l.event === "retention" && l.removed === 1)).toBe(true);
+    // The log line is written after the removal, so it may trail the directory check.
+    await until("the removal logged", () => app.lines().some((l) => l.event === "retention" && l.removed === 1));
 
     app.child.kill("SIGTERM");
     await until("a clean stop", () => app.child.exitCode === 0);
