@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { allJobs, loadJob, saveJob, type JobRecord } from "../store/jobs.ts";
+import { loadJob, saveJob, type JobRecord } from "../store/jobs.ts";
+import { jobsOfFeedAfter } from "../store/job-index.ts";
 import type { Store } from "../store/mod.ts";
 import type { ImportRequest } from "../importer/run.ts";
 import { runInWorker } from "./worker.ts";
@@ -33,7 +34,7 @@ export function requestDecision(store: Store, jobId: string, decision: Decision,
   if (!job) throw new DecisionError(`no job ${jobId}`);
   if (job.status !== "held") throw new DecisionError(`job ${jobId} is ${job.status}, not held; only a held job can be approved or cancelled`);
   if (decision === "approve") {
-    const later = allJobs(store).find((j) => j.tenant === job.tenant && j.feed === job.feed && j.id > job.id && (j.status === "complete" || j.status === "incomplete"));
+    const later = [...jobsOfFeedAfter(store, job.tenant, job.feed, job.id)].find((j) => j.status === "complete" || j.status === "incomplete");
     if (later) throw new DecisionError(`job ${later.id} of the same feed has been applied since; approving ${jobId} would undo it. Cancel ${jobId} instead`);
   }
   const decided = { ...job, decision: { decision, by, at: new Date().toISOString() } };

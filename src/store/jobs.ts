@@ -6,6 +6,7 @@
  * @module
  */
 import type { Store } from "./mod.ts";
+import { indexJob, isJobKey } from "./job-index.ts";
 
 export type JobStatus = "queued" | "running" | "held" | "complete" | "incomplete" | "failed" | "cancelled";
 
@@ -67,7 +68,11 @@ export interface JobRecord {
 
 /** @example saveJob(store, job) */
 export function saveJob(store: Store, job: JobRecord): void {
-  store.jobs.putSync(job.id, job);
+  // The list's secondary keys change with the record, in the same transaction.
+  store.env.transactionSync(() => {
+    indexJob(store, job, store.jobs.get(job.id) as JobRecord | undefined);
+    store.jobs.putSync(job.id, job);
+  });
 }
 
 /** @example loadJob(store, "20261124T213301-ab12") */
@@ -84,7 +89,7 @@ export function unfinishedJobs(store: Store): JobRecord[] {
 export function allJobs(store: Store): JobRecord[] {
   const out: JobRecord[] = [];
   for (const { key, value } of store.jobs.getRange({})) {
-    if (typeof key === "string" && !key.includes("\x00") && !key.startsWith("\x01")) out.push(value as JobRecord);
+    if (typeof key === "string" && isJobKey(key)) out.push(value as JobRecord);
   }
   return out;
 }

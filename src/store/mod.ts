@@ -35,6 +35,12 @@ export interface Store {
   readonly undo: Database<Buffer, string>;
   readonly jobs: Database<unknown, string>;
   readonly jobEvents: Database<unknown, string>;
+  /** Secondary keys of the jobs (tenant, feed, status), for the job list (`job-index.ts`). */
+  readonly jobIndex: Database<boolean, string>;
+  /** Web sessions and API tokens, stored only as hashes (`web/auth`). */
+  readonly auth: Database<unknown, string>;
+  /** Security events (SFTP logins, denials, bans), newest kept (`audit.ts`). */
+  readonly audit: Database<unknown, string>;
   /** The job's staging database (created on first use). */
   staging(jobId: string): Database<Buffer, string>;
   /** The folder of a job's sorted run files. */
@@ -75,6 +81,9 @@ export function openStore(dataDir: string): Store {
     undo: env.openDB<Buffer, string>({ name: "undo", ...bin }),
     jobs: env.openDB<unknown, string>({ name: "jobs" }),
     jobEvents: env.openDB<unknown, string>({ name: "jobEvents" }),
+    jobIndex: env.openDB<boolean, string>({ name: "jobIndex" }),
+    auth: env.openDB<unknown, string>({ name: "auth" }),
+    audit: env.openDB<unknown, string>({ name: "audit" }),
     staging(jobId) {
       let db = stagingDbs.get(jobId);
       if (!db) {
