@@ -31,4 +31,26 @@ describe("sorted runs", () => {
     expect(merged.map((e) => e.key)).toEqual(["a\x00big", "a\x00small"]);
     expect(merged[0]!.value.length).toBe(big.length);
   });
+
+  it("sorts by key bytes across groups, shared prefixes, ties and non-ASCII keys", () => {
+    const dir = tempDir();
+    const runs = new RunWriter(dir);
+    const added: string[] = [];
+    const shapes = [
+      (i: number) => `users\x00${(i * 7919 % 5003).toString(16)}`,
+      (i: number) => `classes\x00sis-2026-${String(i * 31 % 997).padStart(6, "0")}x${i % 3}`,
+      (i: number) => `user\x00${"é".repeat(i % 3)}${i % 50}`,
+      (i: number) => `plain${i % 7}`,
+      (i: number) => `users\x00${"a".repeat(i % 9)}`,
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      const key = shapes[i % shapes.length]!(i);
+      added.push(key);
+      runs.add(key, String(i));
+    }
+    runs.finish();
+    const merged = [...mergeRuns(dir)].map((e) => [e.key, e.value]);
+    const expected = added.map((k, i) => [k, String(i)]).sort((a, b) => Buffer.compare(Buffer.from(a[0]!), Buffer.from(b[0]!)) || Number(a[1]) - Number(b[1]));
+    expect(merged).toEqual(expected);
+  });
 });

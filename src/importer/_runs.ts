@@ -14,6 +14,7 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { MAX_RUN_ENTRIES, sortEntries } from "./_sort.ts";
 
 export interface RunEntry {
   key: string;
@@ -27,21 +28,29 @@ const READ_CHUNK = 64 * 1024;
 /**
  * Gathers entries and spills them, sorted, to numbered run files in `dir`.
  *
- * Values are written straight into one reused off-heap buffer: holding
- * millions of row strings on the heap until the sort would have them copied
- * into the old generation and collected there, which cost more than the
- * import itself.
+ * Entries are written, keys and values, straight into one reused off-heap
+ * buffer already in the run file's layout: holding millions of row strings
+ * on the heap until the sort would have them copied into the old generation
+ * and collected there (and a key sliced from a parsed line keeps the whole
+ * 64 KiB chunk it came from alive), which cost more than the import itself.
+ * The sort works on that buffer (`_sort.ts`).
  *
  * @example
  * const runs = new RunWriter("/var/lib/rosterbox/staging/JOB");
  * runs.add("users\x00u1", "…"); runs.finish();
  */
 export class RunWriter {
-  #keys: string[] = [];
-  #starts: number[] = [];
-  #ends: number[] = [];
-  #values = Buffer.allocUnsafe(RUN_BYTES);
+  #buf = Buffer.allocUnsafe(RUN_BYTES);
   #at = 0;
+  #n = 0;
+  #offsets = new Uint32Array(1 << 16);
+  #groups = new Uint16Array(1 << 16);
+  /** This run's key groups (the part before the first NUL: the entity) by ordinal. */
+  #groupNames: string[] = [];
+  #groupBytes: number[] = [];
+  #groupIndex = new Map<string, number>();
+  #lastGroup: string | undefined;
+  #lastOrdinal = 0;
   #count: number;
 
   /** `presorted`: entries are added in key order already (the plan walk's output), so no sort. */
@@ -51,59 +60,103 @@ export class RunWriter {
   }
 
   add(key: string, value: string): void {
-    // 3 bytes per UTF-16 unit is UTF-8's worst case, so the write below always fits.
-    const room = value.length * 3;
-    if (this.#at + room > this.#values.length) {
+    // 3 bytes per UTF-16 unit is UTF-8's worst case, so the writes below always fit.
+    const room = 8 + (key.length + value.length) * 3;
+    if (this.#at + room > this.#buf.length || this.#n === MAX_RUN_ENTRIES) {
       this.flush();
-      if (room > this.#values.length) this.#values = Buffer.allocUnsafe(room);
+      if (room > this.#buf.length) this.#buf = Buffer.allocUnsafe(room);
     }
-    this.#keys.push(key);
-    this.#starts.push(this.#at);
-    this.#at += this.#values.write(value, this.#at);
-    this.#ends.push(this.#at);
+    // Before writing: a run full of groups is flushed here.
+    const group = this.presorted ? 0 : this.#groupOf(key);
+    const buf = this.#buf;
+    const at = this.#at;
+    const k = buf.write(key, at + 8);
+    const v = buf.write(value, at + 8 + k);
+    buf.writeUInt32LE(k, at);
+    buf.writeUInt32LE(v, at + 4);
+    this.#at = at + 8 + k + v;
+    if (!this.presorted) {
+      const n = this.#n;
+      if (n === this.#offsets.length) this.#grow();
+      this.#offsets[n] = at;
+      this.#groups[n] = group;
+    }
+    this.#n++;
   }
 
   /** Writes what is buffered as one more run. */
   flush(): void {
-    const keys = this.#keys;
-    if (keys.length === 0) return;
-    const order = Array.from(keys.keys());
-    // Array.prototype.sort is stable: of two equal keys the earlier stays first.
-    if (!this.presorted) order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+    const n = this.#n;
+    if (n === 0) return;
     const fd = openSync(join(this.dir, `run-${String(this.#count++).padStart(5, "0")}`), "w");
     try {
-      let out = Buffer.allocUnsafe(1024 * 1024);
-      let at = 0;
-      for (const i of order) {
-        const key = keys[i]!;
-        const start = this.#starts[i]!;
-        const length = this.#ends[i]! - start;
-        const need = 8 + key.length * 3 + length;
-        if (at + need > out.length) {
-          writeAll(fd, out, at);
-          at = 0;
-          if (need > out.length) out = Buffer.allocUnsafe(need);
-        }
-        const k = out.write(key, at + 8);
-        this.#values.copy(out, at + 8 + k, start, start + length);
-        out.writeUInt32LE(k, at);
-        out.writeUInt32LE(length, at + 4);
-        at += 8 + k + length;
-      }
-      writeAll(fd, out, at);
+      if (this.presorted) writeAll(fd, this.#buf, this.#at);
+      else this.#writeSorted(fd, sortEntries(this.#buf, this.#offsets, this.#groups, n, this.#groupNames, this.#groupBytes));
     } finally {
       closeSync(fd);
     }
-    this.#keys = [];
-    this.#starts = [];
-    this.#ends = [];
+    this.#n = 0;
     this.#at = 0;
+    this.#groupNames = [];
+    this.#groupBytes = [];
+    this.#groupIndex.clear();
+    this.#lastGroup = undefined;
   }
 
   /** Flushes the last run; returns how many runs there are. */
   finish(): number {
     this.flush();
     return this.#count;
+  }
+
+  #writeSorted(fd: number, order: Uint32Array): void {
+    const buf = this.#buf;
+    let out = Buffer.allocUnsafe(1024 * 1024);
+    let at = 0;
+    for (let j = 0; j < order.length; j++) {
+      const start = this.#offsets[order[j]!]!;
+      const length = 8 + buf.readUInt32LE(start) + buf.readUInt32LE(start + 4);
+      if (at + length > out.length) {
+        writeAll(fd, out, at);
+        at = 0;
+        if (length > out.length) out = Buffer.allocUnsafe(length);
+      }
+      buf.copy(out, at, start, start + length);
+      at += length;
+    }
+    writeAll(fd, out, at);
+  }
+
+  /** The ordinal of the key's group in this run; the entity rarely changes from one row to the next. */
+  #groupOf(key: string): number {
+    const last = this.#lastGroup;
+    if (last !== undefined && key.charCodeAt(last.length) === 0 && key.startsWith(last)) return this.#lastOrdinal;
+    const cut = key.indexOf("\x00");
+    const name = cut < 0 ? key : key.slice(0, cut);
+    let ordinal = this.#groupIndex.get(name);
+    if (ordinal === undefined) {
+      // Ordinals must fit their array; keys without NUL are each a group, so bound them.
+      if (this.#groupNames.length === 0xffff) {
+        this.flush();
+        return this.#groupOf(key);
+      }
+      ordinal = this.#groupNames.length;
+      this.#groupNames.push(name);
+      this.#groupBytes.push(Buffer.byteLength(name));
+      this.#groupIndex.set(name, ordinal);
+    }
+    this.#lastGroup = name;
+    this.#lastOrdinal = ordinal;
+    return ordinal;
+  }
+
+  #grow(): void {
+    const offsets = new Uint32Array(this.#offsets.length * 2);
+    offsets.set(this.#offsets);
+    this.#offsets = offsets;
+    const groups = new Uint16Array(this.#groups.length * 2);
+    groups.set(this.#groups);
+    this.#groups = groups;
   }
 }
 
