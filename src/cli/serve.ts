@@ -1,9 +1,8 @@
 /**
- * `rosterbox serve --config FILE`: the appliance. Today it takes manifest
- * submissions from the tenants' drop folders and watched shares, runs them
- * as jobs (one at a time per tenant, in order received), and moves each
- * manifest to its end state; the SFTP server, web page and exports join it
- * in later versions.
+ * `rosterbox serve --config FILE`: the appliance. It takes submissions from
+ * the tenants' drop folders (SFTP or local), watched shares and the web
+ * page, runs them as jobs (one at a time per tenant, in order received),
+ * moves each manifest to its end state, and serves the status page and API.
  *
  * Crash-safe by construction: a job interrupted at any point is resumed at
  * start, a submission whose job ended but whose files were not yet tidied is
@@ -27,6 +26,9 @@ import { JobQueue } from "../jobs/queue.ts";
 import { runInWorker } from "../jobs/worker.ts";
 import { log } from "../log.ts";
 import { allJobs, type JobRecord } from "../store/jobs.ts";
+import { ensureJobIndex } from "../store/job-index.ts";
+import { appendAudit } from "../store/audit.ts";
+import { Metrics, pruneSessions, startWebServer } from "../web/mod.ts";
 import { lockDataDir } from "../store/lock.ts";
 import { openStore, type Store } from "../store/mod.ts";
 
@@ -62,7 +64,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   ensureDropTree(config);
   const store = openStore(config.data_dir);
-  const queue = new JobQueue<JobRecord>(config.jobs?.parallel ?? 2, (job) => runJob(store, config, job), (job, err) =>
+  ensureJobIndex(store);
+  const metrics = new Metrics();
+  const queue = new JobQueue<JobRecord>(config.jobs?.parallel ?? 2, (job) => runJob(store, config, job, metrics), (job, err) =>
     log("error", "job", { id: job.id, tenant: job.tenant, message: `stopped; it resumes at the next start: ${(err as Error).message}` }));
   recover(store, config, queue);
   const scanner = new DropScanner({
@@ -76,8 +80,21 @@ export async function serveCommand(argv: string[]): Promise<number> {
     onProblem: (tenant, message) => log("warn", "drop", { tenant, message }),
   });
   scanner.start();
-  const sftp = config.sftp?.listen ? await startSftpServer(config, (event, fields) => log(event.endsWith("failed") || event.endsWith("denied") || event.endsWith("error") ? "warn" : "info", event, fields)) : undefined;
+  const sftp = config.sftp?.listen ? await startSftpServer(config, (event, fields) => {
+    log(event.endsWith("failed") || event.endsWith("denied") || event.endsWith("error") ? "warn" : "info", event, fields);
+    metrics.sftpEvent(event, fields);
+    // Security events are kept for the status page; transfers are in the log only.
+    if (event !== "sftp.upload" && event !== "sftp.download" && event !== "sftp.idle") appendAudit(store, event, fields);
+  }) : undefined;
   if (sftp) log("info", "sftp", { listen: config.sftp!.listen, port: sftp.port, host_keys: sftp.fingerprints });
+  const web = config.http?.listen ? await startWebServer(config.http.listen, {
+    config, store, metrics, hostKeys: sftp?.fingerprints ?? [], maxUploadBytes: config.http.max_upload_bytes,
+    queued: (job) => {
+      log("info", "job", { id: job.id, tenant: job.tenant, feed: job.feed, status: "queued", via: "web", files: job.files, dryRun: job.dryRun });
+      queue.add(job);
+    },
+  }) : undefined;
+  if (web) log("info", "http", { listen: config.http!.listen, port: web.port });
   // Decisions recorded by `rosterbox jobs approve|cancel` while we hold the data directory.
   const taken = new Set<string>();
   const decisions = setInterval(() => {
@@ -93,6 +110,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       const removed = pruneOlderThan(archiveDir(config.data_dir, t.id), days);
       if (removed.length) log("info", "retention", { tenant: t.id, removed: removed.length, archive_days: days });
     }
+    pruneSessions(store);
   });
   log("info", "ready", { data_dir: config.data_dir, tenants: config.tenants.map((t) => t.id) });
   await new Promise<void>((resolve) => {
@@ -101,6 +119,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   scanner.stop();
   void sftp?.close();
+  void web?.close();
   clearInterval(decisions);
   retention.stop();
   queue.stop();
@@ -110,9 +129,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.exit(0);
 }
 
-async function runJob(store: Store, config: Config, job: JobRecord): Promise<void> {
+async function runJob(store: Store, config: Config, job: JobRecord, metrics: Metrics): Promise<void> {
   if (job.status === "held") {
     const decided = await carryOutDecision(store, config.data_dir, job);
+    metrics.jobEnded(decided);
     log("info", "job", { id: decided.id, tenant: decided.tenant, feed: decided.feed, status: decided.status, decision: job.decision, counts: decided.counts, message: decided.message });
     finalizeSubmission(store, config.data_dir, decided);
     return;
@@ -122,6 +142,7 @@ async function runJob(store: Store, config: Config, job: JobRecord): Promise<voi
   const done = resume
     ? await runInWorker({ mode: "resume", dataDir: config.data_dir, jobId: job.id })
     : await runInWorker({ mode: "import", dataDir: config.data_dir, request: job.request as never });
+  metrics.jobEnded(done);
   log(done.status === "failed" ? "warn" : "info", "job", {
     id: done.id, tenant: done.tenant, feed: done.feed, status: done.status, rows: done.rows, counts: done.counts, message: done.message,
   });

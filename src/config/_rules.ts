@@ -45,7 +45,7 @@ function cronProblem(expr: string): string | undefined {
 function listenProblem(listen: string): string | undefined {
   const m = /^(.*):(\d{1,5})$/.exec(listen);
   const host = m?.[1]?.replace(/^\[(.*)\]$/, "$1");
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535 || (host !== "localhost" && isIP(host ?? "") === 0)) {
+  if (!m || Number(m[2]) > 65535 || (host !== "localhost" && isIP(host ?? "") === 0)) {
     return `"${listen}" is not an address to listen on; write host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:2222`;
   }
   return undefined;

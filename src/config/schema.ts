@@ -52,7 +52,8 @@ export interface Tenant {
 
 export interface Config {
   data_dir: string;
-  http?: { listen?: string };
+  /** `max_upload_bytes`: the largest web upload (default 2 GiB). */
+  http?: { listen?: string; max_upload_bytes?: number };
   sftp?: {
     listen?: string;
     /** Failed logins from one address before it is banned (default 10). */
@@ -68,7 +69,8 @@ export interface Config {
   jobs?: { parallel?: number; manifest_wait_seconds?: number };
   retention?: { archive_days?: number; schedule?: string };
   web_users?: { username: string; password_hash: string; role: "admin" | "viewer" }[];
-  api_tokens?: { name: string; token_hash: string }[];
+  /** `token_hash`: the token's SHA-256 in hex (`rosterbox token create --print-hash`); role defaults to viewer. */
+  api_tokens?: { name: string; token_hash: string; role?: "admin" | "viewer" }[];
   tenants: Tenant[];
 }
 
@@ -92,7 +94,7 @@ export const CONFIG_SCHEMA = {
   required: ["data_dir", "tenants"],
   properties: {
     data_dir: name,
-    http: { type: "object", additionalProperties: false, properties: { listen: { type: "string" } } },
+    http: { type: "object", additionalProperties: false, properties: { listen: { type: "string" }, max_upload_bytes: { type: "integer", minimum: 1 } } },
     sftp: {
       type: "object", additionalProperties: false,
       properties: {
@@ -120,7 +122,7 @@ export const CONFIG_SCHEMA = {
     },
     api_tokens: {
       type: "array",
-      items: { type: "object", additionalProperties: false, required: ["name", "token_hash"], properties: { name, token_hash: { type: "string", minLength: 16 } } },
+      items: { type: "object", additionalProperties: false, required: ["name", "token_hash"], properties: { name, token_hash: { type: "string", pattern: "^(sha256:)?[0-9a-f]{64}$" }, role: { enum: ["admin", "viewer"] } } },
     },
     tenants: {
       type: "array",

@@ -96,11 +96,25 @@ export function takeQuietFile(folder: string, name: string, ctx: TakeContext): T
 }
 
 /**
+ * Files uploaded through the web page or the API, already complete in
+ * `folder` (a private folder of the upload): one submission, as a drop of
+ * the same files with a manifest would be. Several loose files of a
+ * OneRoster feed are one bundle; `dryRun` plans without applying.
+ *
+ * @example const outcome = takeUpload("/data/uploads/x1", ["users.csv", "manifest.csv"], ctx, { dryRun: true });
+ */
+export function takeUpload(folder: string, files: string[], ctx: TakeContext, opts: { dryRun: boolean }): TakeOutcome {
+  if (!ctx.feed) return { state: "IMPORTCONFIGMISSING", message: "no feed is configured for this folder" };
+  const bundle = ctx.feed.format === "oneroster-csv" && !(files.length === 1 && /\.zip$/i.test(files[0]!));
+  return { state: "queued", job: queueFiles(folder, files, undefined, ctx, { dryRun: opts.dryRun, bundle }) };
+}
+
+/**
  * Copies first, then the job record, then the claim: a restart after any
  * step either takes the submission afresh or finds the job (see
  * {@link claimSubmission}).
  */
-function queueFiles(folder: string, files: string[], manifest: string | undefined, ctx: TakeContext): JobRecord {
+function queueFiles(folder: string, files: string[], manifest: string | undefined, ctx: TakeContext, opts: { dryRun?: boolean; bundle?: boolean } = {}): JobRecord {
   const id = newJobId();
   const copies = incomingDir(ctx.dataDir, id);
   mkdirSync(copies, { recursive: true });
@@ -110,12 +124,13 @@ function queueFiles(folder: string, files: string[], manifest: string | undefine
   const format = feed.format as FormatName;
   const resultsPath = join(ctx.dataDir, "results", `${id}.csv`);
   const job: JobRecord = {
-    id, tenant: ctx.tenant, feed: feed.folder, format, paths: [], files: stored, status: "queued", phase: "staging", dryRun: false,
+    id, tenant: ctx.tenant, feed: feed.folder, format, paths: [], files: stored, status: "queued", phase: "staging", dryRun: opts.dryRun === true,
     rows: 0, counts: {}, message: "", resultsPath, receivedAt: new Date().toISOString(),
     request: {
       tenant: ctx.tenant, feed: feed.folder, format,
       // A OneRoster bundle of loose files is the folder of copies; anything else is read file by file (a .zip is a bundle).
-      paths: format === "oneroster-csv" && manifest !== undefined ? [copies] : stored.map((f) => join(copies, f)),
+      paths: format === "oneroster-csv" && (manifest !== undefined || opts.bundle) ? [copies] : stored.map((f) => join(copies, f)),
+      ...(opts.dryRun ? { dryRun: true } : {}),
       thresholds: parseThreshold(feed),
       source: feed.format === "delimited" ? { delimited: { entity: feed.entity!, delimiter: feed.delimiter, quote: feed.quote, mode: feed.mode, fields: feed.fields ?? [] } } : undefined,
       jobId: id,

@@ -1,0 +1,75 @@
+/**
+ * /metrics in the Prometheus text format: jobs by state (from the store),
+ * and counters this process has seen since it started (rows imported, SFTP
+ * logins, sessions, bytes, bans). Counters restart at zero with the process,
+ * which Prometheus' rate() expects.
+ *
+ * @module
+ */
+import { jobsByStatus } from "../store/job-index.ts";
+import type { JobRecord } from "../store/jobs.ts";
+import type { Store } from "../store/mod.ts";
+
+/**
+ * @example
+ * const metrics = new Metrics();
+ * metrics.sftpEvent("sftp.upload", { bytes: 1024 });
+ * metrics.render(store);
+ */
+export class Metrics {
+  rowsImported = 0;
+  rowErrors = 0;
+  jobsEnded = new Map<string, number>();
+  sftpLogins = 0;
+  sftpLoginFailures = 0;
+  sftpSessions = 0;
+  sftpBytesIn = 0;
+  sftpBytesOut = 0;
+  sftpDenials = 0;
+  sftpBans = 0;
+  webLoginFailures = 0;
+
+  /** Counts an SFTP audit event. */
+  sftpEvent(event: string, fields: Record<string, unknown>): void {
+    const bytes = typeof fields.bytes === "number" ? fields.bytes : 0;
+    switch (event) {
+      case "sftp.login": this.sftpLogins++; this.sftpSessions++; break;
+      case "sftp.logout": this.sftpSessions = Math.max(0, this.sftpSessions - 1); break;
+      case "sftp.login_failed": this.sftpLoginFailures++; break;
+      case "sftp.upload": this.sftpBytesIn += bytes; break;
+      case "sftp.download": this.sftpBytesOut += bytes; break;
+      case "sftp.denied": this.sftpDenials++; break;
+      case "sftp.banned": this.sftpBans++; break;
+    }
+  }
+
+  /** Counts a job that ended (applied rows count as imported). */
+  jobEnded(job: JobRecord): void {
+    this.jobsEnded.set(job.status, (this.jobsEnded.get(job.status) ?? 0) + 1);
+    const counts = Object.values(job.counts);
+    if (!job.dryRun && (job.status === "complete" || job.status === "incomplete")) {
+      this.rowsImported += counts.reduce((s, c) => s + c.created + c.updated + c.deleted + c.unchanged, 0);
+    }
+    this.rowErrors += counts.reduce((s, c) => s + c.errors, 0);
+  }
+
+  render(store: Store): string {
+    const out: string[] = [];
+    const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of samples) out.push(`${name}${labels} ${value}`);
+    };
+    metric("rosterbox_jobs", "gauge", "Jobs in the store by state.", Object.entries(jobsByStatus(store)).map(([s, v]) => [`{status="${s}"}`, v]));
+    metric("rosterbox_jobs_ended_total", "counter", "Jobs that ended since the process started, by state.", [...this.jobsEnded].map(([s, v]) => [`{status="${s}"}`, v]));
+    metric("rosterbox_rows_imported_total", "counter", "Rows applied (created, updated, deleted, unchanged) since the process started.", [["", this.rowsImported]]);
+    metric("rosterbox_row_errors_total", "counter", "Rows rejected since the process started.", [["", this.rowErrors]]);
+    metric("rosterbox_sftp_sessions", "gauge", "Open SFTP sessions.", [["", this.sftpSessions]]);
+    metric("rosterbox_sftp_logins_total", "counter", "Successful SFTP logins.", [["", this.sftpLogins]]);
+    metric("rosterbox_sftp_login_failures_total", "counter", "Failed SFTP logins.", [["", this.sftpLoginFailures]]);
+    metric("rosterbox_sftp_bytes_total", "counter", "SFTP bytes transferred.", [['{direction="upload"}', this.sftpBytesIn], ['{direction="download"}', this.sftpBytesOut]]);
+    metric("rosterbox_sftp_denials_total", "counter", "SFTP requests denied.", [["", this.sftpDenials]]);
+    metric("rosterbox_sftp_bans_total", "counter", "Addresses banned after failed logins.", [["", this.sftpBans]]);
+    metric("rosterbox_web_login_failures_total", "counter", "Failed web sign-ins.", [["", this.webLoginFailures]]);
+    return out.join("\n") + "\n";
+  }
+}
