@@ -8,6 +8,7 @@ import { configCommand, hashPasswordCommand } from "./cli/config.ts";
 import { importCommand } from "./cli/import.ts";
 import { jobsCommand } from "./cli/jobs.ts";
 import { serveCommand } from "./cli/serve.ts";
+import { tokenCommand } from "./cli/token.ts";
 
 const HELP = `rosterbox — SIS roster drop box, importer and exporter
 
@@ -22,12 +23,13 @@ Commands:
            [--feed NAME] [--dry-run] [--json] [--results FILE] [--mapping FILE]
            [--change-threshold 20%] [--update-threshold 75%] [--approve] [--reprocess]
                                        apply files to a store without the service
-  serve [--config FILE]                the appliance (embedded default config without --config): takes manifest submissions from drop
-                                       folders and shares, runs them as jobs (SFTP, web and
-                                       exports: not built yet)
+  serve [--config FILE]                the appliance (embedded default config without --config):
+                                       SFTP server, drop folders and shares, jobs, status page
+                                       and JSON API (exports: not built yet)
   config check --config FILE           validate a config; errors name key and line (exit 1)
   hash-password                        hash a password read on stdin (PHC scrypt)
-  token create --config FILE --name N  create an API token                        [not built yet]
+  token create --config FILE --name N  create an API token, printed once (stored hashed);
+           [--role viewer|admin]       viewer by default
   export run --config FILE TENANT EXPORT  run one export now                      [not built yet]
   jobs approve|cancel --config FILE JOB   decide a held job (carried out by serve if running)
   backup --config FILE OUT / restore   copy of the data dir                       [not built yet]
@@ -55,6 +57,8 @@ export async function main(argv: string[]): Promise<number> {
       return configCommand(rest);
     case "hash-password":
       return hashPasswordCommand();
+    case "token":
+      return tokenCommand(rest);
     case undefined:
     case "help":
     case "--help":
@@ -62,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
     default:
-      if (/^(token|export|backup|restore)$/.test(command)) {
+      if (/^(export|backup|restore)$/.test(command)) {
         process.stderr.write(`rosterbox ${command}: not built yet in this version; see the README's roadmap\n`);
         return 2;
       }

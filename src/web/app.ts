@@ -40,7 +40,7 @@ export function createWebApp(deps: WebDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
   app.use("*", secureHeaders({
     contentSecurityPolicy: {
-      defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: [STYLE_HASH], imgSrc: ["'self'"], connectSrc: ["'self'"],
+      defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: [STYLE_HASH], imgSrc: ["'self'", "data:"], connectSrc: ["'self'"],
       formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"],
     },
     xFrameOptions: "DENY",

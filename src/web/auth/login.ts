@@ -7,7 +7,7 @@
  */
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { html } from "hono/html";
+import { html, raw } from "hono/html";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { hashPassword, verifyPassword } from "../../config/secrets.ts";
 import { appendAudit } from "../../store/audit.ts";
@@ -19,7 +19,7 @@ import { LoginThrottle } from "./throttle.ts";
 
 function loginPage(message: string | undefined, next: string, username = ""): ReturnType<typeof html> {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Sign in · rosterbox</title><style>${STYLE}</style></head><body><div class="login"><h1>rosterbox</h1>
+<link rel="icon" href="data:,"><title>Sign in · rosterbox</title><style>${raw(STYLE)}</style></head><body><div class="login"><h1>rosterbox</h1>
 <p class="muted">Sign in to see what happened to your roster files.</p>
 ${message ? html`<p class="error" role="alert">${message}</p>` : ""}
 <form method="post" action="/login"><input type="hidden" name="next" value="${next}">

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { html } from "hono/html";
+import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { STYLE } from "./_style.ts";
 
@@ -34,7 +34,7 @@ export function layout(opts: { title: string; path: string; viewer: Viewer }, bo
   const { title, path, viewer } = opts;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${title} · rosterbox</title><style>${STYLE}</style><script src="/static/app.js" defer></script></head>
+<link rel="icon" href="data:,"><title>${title} · rosterbox</title><style>${raw(STYLE)}</style><script src="/static/app.js" defer></script></head>
 <body><header><span class="brand">rosterbox</span><nav>${NAV.map(([href, label]) =>
     html`<a href="${href}"${href === path ? html` aria-current="page"` : ""}>${label}</a>`)}</nav>
 <span class="small">${viewer.user} (${viewer.role})</span>

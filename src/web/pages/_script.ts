@@ -1,7 +1,7 @@
 /**
  * The page script, served from /static/app.js (behind sign-in; CSP allows
  * only same-origin scripts). It keeps progress bars of running jobs live by
- * polling the JSON API, and reloads the page when a job it shows ends.
+ * polling the JSON API, and reloads the page when a job it shows changes state.
  *
  * @module
  */
@@ -16,7 +16,8 @@ export const SCRIPT = `
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (job) {
           if (!job) return;
-          if (job.status !== "running" && job.status !== "queued") { location.reload(); return; }
+          // The page shows the job as it was; when its state moves on, show the new one.
+          if (job.status !== bar.getAttribute("data-status")) { location.reload(); return; }
           var label = document.getElementById(bar.id + "-label");
           if (job.progress && label) label.textContent = job.progress.phase + ": " + job.progress.rows.toLocaleString() + " rows" + (job.progress.changed ? ", " + job.progress.changed.toLocaleString() + " changed" : "");
           if (job.progress && job.progress.fraction != null) bar.value = job.progress.fraction;

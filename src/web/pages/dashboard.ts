@@ -95,7 +95,7 @@ ${held.length ? html`<div class="notice"><strong>${held.length} job${held.length
 <h2>Running and queued</h2>
 ${running.length
     ? html`<div class="grid">${running.map((j) => html`<div class="card"><h3><a href="/jobs/${j.id}">${j.tenant} · ${j.feed}</a> ${statusBadge(j.status)}</h3>
-<progress id="p-${j.id}" data-job-progress="${j.id}" max="1"></progress>
+<progress id="p-${j.id}" data-job-progress="${j.id}" data-status="${j.status}" max="1"></progress>
 <div id="p-${j.id}-label" class="small muted">${j.progress ? `${j.progress.phase}: ${n(j.progress.rows)} rows` : "waiting its turn"}</div></div>`)}</div>`
     : html`<p class="muted">Nothing is running.</p>`}
 <h2>Activity</h2>

@@ -56,11 +56,12 @@ export async function jobPage(store: Store, job: JobRecord, viewer: Viewer, flas
   const events = jobEvents(store, job.id).slice(-30);
   const entities = Object.entries(job.counts);
   const total = (k: keyof JobRecord["counts"][string]) => entities.reduce((s, [, c]) => s + c[k], 0);
-  const live = job.status === "running" || job.status === "queued";
+  // A held job with a decision recorded is about to move: follow it too.
+  const live = job.status === "running" || job.status === "queued" || (job.status === "held" && job.decision !== undefined);
   return html`<h1>Job <span class="mono">${job.id}</span> ${statusBadge(job.status)}${job.dryRun ? html` <span class="badge muted">dry run: nothing applied</span>` : ""}</h1>
 ${flash ? html`<p class="notice">${flash}</p>` : ""}
 ${job.message ? html`<p class="${job.status === "failed" ? "error" : "muted"}">${job.message}</p>` : ""}
-${live ? html`<progress id="p-${job.id}" data-job-progress="${job.id}" max="1"></progress><div id="p-${job.id}-label" class="small muted">${job.progress ? `${job.progress.phase}: ${n(job.progress.rows)} rows` : "waiting its turn"}</div>` : ""}
+${live ? html`<progress id="p-${job.id}" data-job-progress="${job.id}" data-status="${job.status}" max="1"></progress><div id="p-${job.id}-label" class="small muted">${job.status === "held" ? `${job.decision!.decision} recorded by ${job.decision!.by}; carrying it out` : job.progress ? `${job.progress.phase}: ${n(job.progress.rows)} rows` : "waiting its turn"}</div>` : ""}
 <div class="grid">
 <div class="card"><h3>Files</h3><div>${job.tenant} · ${job.feed} · ${job.format}</div><ul>${job.files.map((f) => html`<li class="mono">${f}</li>`)}</ul></div>
 <div class="card"><h3>Timings</h3><div>Received ${job.receivedAt} (${ago(job.receivedAt, now)})</div>
