@@ -5,7 +5,8 @@
  * Job ids sort by the time they were received, so "newest first" is a
  * reverse walk of the `jobs` database and a date filter is a key range. A
  * tenant, a feed or a status narrows the walk to a secondary key in
- * `jobIndex` (`t · tenant · id`, `f · tenant · feed · id`, `s · status · id`),
+ * `jobIndex` (`t · tenant · id`, `f · tenant · feed · id`, `s · status · id`,
+ * `ts · tenant · status · id`),
  * kept in step by {@link indexJob} in the same transaction as the job.
  *
  * @module
@@ -15,7 +16,7 @@ import type { Store } from "./mod.ts";
 
 const SEP = "\x00";
 /** Marks the index as built for the jobs the store already held. */
-const BUILT = "\x01built";
+const BUILT = "\x01built-2";
 
 export interface JobFilter {
   tenant?: string;
@@ -38,6 +39,7 @@ function keysOf(job: Pick<JobRecord, "id" | "tenant" | "feed" | "status">): stri
     ["t", job.tenant, job.id].join(SEP),
     ["f", job.tenant, job.feed, job.id].join(SEP),
     ["s", job.status, job.id].join(SEP),
+    ["ts", job.tenant, job.status, job.id].join(SEP),
   ];
 }
 
@@ -48,7 +50,10 @@ function keysOf(job: Pick<JobRecord, "id" | "tenant" | "feed" | "status">): stri
  * @example store.env.transactionSync(() => { indexJob(store, job, old); store.jobs.putSync(job.id, job); });
  */
 export function indexJob(store: Store, job: JobRecord, previous: JobRecord | undefined): void {
-  if (previous && previous.status !== job.status) store.jobIndex.removeSync(["s", previous.status, previous.id].join(SEP));
+  if (previous && previous.status !== job.status) {
+    store.jobIndex.removeSync(["s", previous.status, previous.id].join(SEP));
+    store.jobIndex.removeSync(["ts", previous.tenant, previous.status, previous.id].join(SEP));
+  }
   if (previous?.status === job.status) return;
   for (const key of keysOf(job)) store.jobIndex.putSync(key, true);
 }
@@ -95,6 +100,7 @@ export function listJobs(store: Store, filter: JobFilter, limit: number, cursor?
   const below = cursor !== undefined && cursor < newest ? cursor : newest;
   // The narrowest index the filter allows; the other conditions are checked per job.
   const prefix = filter.tenant !== undefined && filter.feed !== undefined ? ["f", filter.tenant, filter.feed, ""].join(SEP)
+    : filter.tenant !== undefined && filter.status !== undefined ? ["ts", filter.tenant, filter.status, ""].join(SEP)
     : filter.tenant !== undefined ? ["t", filter.tenant, ""].join(SEP)
     : filter.status !== undefined ? ["s", filter.status, ""].join(SEP)
     : undefined;

@@ -2,7 +2,8 @@
  * `npm run bench`: the benchmark harness.
  *
  * It runs the import benchmark (./import.ts), then the appliance's job
- * overhead (./serve.ts: small submissions, idle and 1,000 at once). The import benchmark: generated OneRoster
+ * overhead (./serve.ts: small submissions, idle and 1,000 at once), the web
+ * job list with 100,000 jobs (./web.ts), and SFTP against sshd (./sftp.ts). The import benchmark: generated OneRoster
  * districts of 200k and 1M students (`BENCH_SIZES=20000,200000` overrides),
  * imported by `rosterbox import` as separate processes. Prints Markdown tables
  * for the README and saves them to `bench-results/import.md`. Scratch data
@@ -22,6 +23,7 @@ import { execFileSync } from "node:child_process";
 import { BenchFailure, benchImport, importMarkdown, label, type Figure, type ImportResults } from "./import.ts";
 import { benchServe, serveMarkdown } from "./serve.ts";
 import { benchSftp, sftpMarkdown } from "./sftp.ts";
+import { benchWeb, webMarkdown } from "./web.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -114,6 +116,10 @@ async function main(): Promise<number> {
   log(`serve benchmark: idle latency, then ${burst} submissions at once`);
   const serve = await benchServe(burst);
   console.log(`## Appliance benchmark\n\n${serveMarkdown(serve)}\n`);
+  // The web job list with a long history (the status page's p95 target: < 50 ms).
+  log("web benchmark: the job list with 100,000 jobs in the store");
+  const web = await benchWeb();
+  console.log(`## Web benchmark\n\n${webMarkdown(web)}\n`);
   // SFTP against OpenSSH's sshd (needs openssh-server installed).
   if (!existsSync("/usr/sbin/sshd")) {
     log("sftp benchmark skipped: apt-get install openssh-server");
