@@ -9,6 +9,7 @@ import { importCommand } from "./cli/import.ts";
 import { jobsCommand } from "./cli/jobs.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { tokenCommand } from "./cli/token.ts";
+import { exportCommand } from "./cli/export.ts";
 
 const HELP = `rosterbox — SIS roster drop box, importer and exporter
 
@@ -25,12 +26,13 @@ Commands:
                                        apply files to a store without the service
   serve [--config FILE]                the appliance (embedded default config without --config):
                                        SFTP server, drop folders and shares, jobs, status page
-                                       and JSON API (exports: not built yet)
+                                       and JSON API, scheduled exports
   config check --config FILE           validate a config; errors name key and line (exit 1)
   hash-password                        hash a password read on stdin (PHC scrypt)
   token create --config FILE --name N  create an API token, printed once (stored hashed);
            [--role viewer|admin]       viewer by default
-  export run --config FILE TENANT EXPORT  run one export now                      [not built yet]
+  export run --config FILE TENANT EXPORT  run one export now (a job); exit 0 written, 1 rows
+           [--record SOURCEDID]        skipped, 2 failed; --record: a test file of one record
   jobs approve|cancel --config FILE JOB   decide a held job (carried out by serve if running)
   backup --config FILE OUT / restore   copy of the data dir                       [not built yet]
 
@@ -59,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       return hashPasswordCommand();
     case "token":
       return tokenCommand(rest);
+    case "export":
+      return exportCommand(rest);
     case undefined:
     case "help":
     case "--help":
@@ -66,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
     default:
-      if (/^(export|backup|restore)$/.test(command)) {
+      if (/^(backup|restore)$/.test(command)) {
         process.stderr.write(`rosterbox ${command}: not built yet in this version; see the README's roadmap\n`);
         return 2;
       }

@@ -29,6 +29,7 @@ import { allJobs, type JobRecord } from "../store/jobs.ts";
 import { ensureJobIndex } from "../store/job-index.ts";
 import { appendAudit } from "../store/audit.ts";
 import { Metrics, pruneSessions, startWebServer } from "../web/mod.ts";
+import { newExportJob, pruneExportFiles } from "../exporter/mod.ts";
 import { lockDataDir } from "../store/lock.ts";
 import { openStore, type Store } from "../store/mod.ts";
 
@@ -110,8 +111,21 @@ export async function serveCommand(argv: string[]): Promise<number> {
       const removed = pruneOlderThan(archiveDir(config.data_dir, t.id), days);
       if (removed.length) log("info", "retention", { tenant: t.id, removed: removed.length, archive_days: days });
     }
+    for (const t of config.tenants) {
+      for (const e of t.exports ?? []) {
+        const removed = pruneExportFiles(store, config.data_dir, t.id, e);
+        if (removed.length) log("info", "retention", { tenant: t.id, export: e.name, removed, retention_days: e.retention_days ?? 28 });
+      }
+    }
     pruneSessions(store);
   });
+  // Scheduled exports queue behind the tenant's imports, so a run sees whole jobs only.
+  const schedules = config.tenants.flatMap((t) => (t.exports ?? []).filter((e) => e.schedule).map((e) =>
+    new Cron(e.schedule!, { timezone: config.time_zone, protect: true }, () => {
+      const job = newExportJob(store, { tenant: t.id, profile: e, timeZone: config.time_zone }, "schedule");
+      log("info", "job", { id: job.id, tenant: t.id, feed: job.feed, status: "queued", via: "schedule" });
+      queue.add(job);
+    })));
   log("info", "ready", { data_dir: config.data_dir, tenants: config.tenants.map((t) => t.id) });
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
@@ -122,6 +136,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   void web?.close();
   clearInterval(decisions);
   retention.stop();
+  for (const s of schedules) s.stop();
   queue.stop();
   log("info", "stopping", { running: config.tenants.filter((t) => queue.busy(t.id)).map((t) => t.id) });
   // A running import is checkpointed batch by batch: it resumes at the next start.
@@ -139,7 +154,10 @@ async function runJob(store: Store, config: Config, job: JobRecord, metrics: Met
   }
   const resume = job.status === "running";
   log("info", "job", { id: job.id, tenant: job.tenant, feed: job.feed, status: "running", resumed: resume });
-  const done = resume
+  // An export interrupted by a crash simply runs again: its file appears only when whole, its cursor moves after.
+  const done = job.kind === "export"
+    ? await runInWorker({ mode: "export", dataDir: config.data_dir, jobId: job.id })
+    : resume
     ? await runInWorker({ mode: "resume", dataDir: config.data_dir, jobId: job.id })
     : await runInWorker({ mode: "import", dataDir: config.data_dir, request: job.request as never });
   metrics.jobEnded(done);

@@ -6,6 +6,7 @@
  */
 import { isIP } from "node:net";
 import { Cron } from "croner";
+import { resolveField } from "../model/joins.ts";
 import ssh2 from "ssh2";
 import { compileMapping, MappingError } from "../mapping/mod.ts";
 import { parseLimit } from "../importer/thresholds.ts";
@@ -31,6 +32,26 @@ function folderProblem(folder: string, allowPattern = false): string | undefined
     if (part === ".." || part === "." || !SEGMENT.test(plain)) return `"${folder}" has a part "${part}" that is not a plain folder name (letters, digits, space . _ -)`;
   }
   return undefined;
+}
+
+const NAME_TOKENS = new Set(["YYYY", "MM", "DD", "HH", "mm", "ss", "schoolYear", "tenant", "export"]);
+
+/** Export files are collected from the tenant's read-only `exports/`. */
+function exportFolderProblem(folder: string): string | undefined {
+  if (folder.split("/")[0] !== "exports") return `"${folder}" must be inside exports/ (where SFTP users collect files), e.g. exports/{schoolYear}`;
+  return tokenProblem(folder);
+}
+
+function tokenProblem(pattern: string): string | undefined {
+  for (const m of pattern.matchAll(/\{([^}]*)\}/g)) {
+    if (!NAME_TOKENS.has(m[1]!)) return `"{${m[1]}}" is not a name token; use ${[...NAME_TOKENS].map((t) => `{${t}}`).join(" ")}`;
+  }
+  return undefined;
+}
+
+function fileNameProblem(pattern: string): string | undefined {
+  if (/[\\/\x00-\x1f]/.test(pattern) || pattern.startsWith(".")) return `"${pattern}" must be a plain file name (no folders, not hidden)`;
+  return tokenProblem(pattern);
 }
 
 function cronProblem(expr: string): string | undefined {
@@ -124,8 +145,28 @@ export function checkRules(config: Config): Problem[] {
       if (exportNames.has(e.name)) add([...p, "name"], `export "${e.name}" is listed twice`);
       exportNames.add(e.name);
       if (e.schedule) add([...p, "schedule"], cronProblem(e.schedule));
-      if (e.folder) add([...p, "folder"], folderProblem(e.folder, true));
+      if (e.folder) add([...p, "folder"], folderProblem(e.folder, true) ?? exportFolderProblem(e.folder));
+      if (e.file?.name) add([...p, "file", "name"], fileNameProblem(e.file.name));
+      if (e.file?.delimiter !== undefined && e.file.delimiter === e.file.quote) add([...p, "file"], "delimiter and quote must differ");
+      if ((e.format ?? "mapped") === "oneroster-csv") return;
+      if (!e.entity) return add(p, "a mapped export needs entity (the OneRoster entity it writes)");
+      if (!e.fields?.length) return add(p, "a mapped export needs fields (its column mapping)");
+      const before = out.length;
       mappingProblems([...p, "fields"], e.fields, out);
+      if (out.length > before) return;
+      // Every name the mapping reads must exist on the entity or one of its joins.
+      e.fields.forEach((field, fi) => {
+        const names = [field.from, ...[...(field.transform ?? "").matchAll(/\{([^}]+)\}/g)].map((m) => m[1])];
+        for (const n of names) {
+          if (n === undefined || field.omit) continue;
+          const where = resolveField(e.entity!, n);
+          if (typeof where === "string") add([...p, "fields", fi, "from"], where);
+        }
+      });
+      for (const key of Object.keys(e.where ?? {})) {
+        const where = resolveField(e.entity, key);
+        if (typeof where === "string") add([...p, "where", key], where);
+      }
     });
   });
   return out;

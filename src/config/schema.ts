@@ -29,17 +29,34 @@ export interface Feed {
   fields?: FieldMapping[];
 }
 
+/** How an export's files are named and written (all optional). */
+export interface ExportFile {
+  /** Name pattern with tokens {YYYY} {MM} {DD} {HH} {mm} {ss} {schoolYear} {tenant} {export}. */
+  name?: string;
+  extension?: string;
+  delimiter?: string;
+  /** Quote character; "" for none. */
+  quote?: string;
+  quote_all?: boolean;
+  header?: boolean;
+  line_ending?: "crlf" | "lf";
+  encoding?: "utf-8" | "utf-8-bom";
+}
+
 export interface ExportProfile {
   name: string;
-  entity: string;
+  /** mapped (default): one entity through `fields`; oneroster-csv: the whole store as a OneRoster 1.1 bundle folder. */
+  format?: "mapped" | "oneroster-csv";
+  /** The entity exported (mapped exports). */
+  entity?: string;
   where?: Record<string, string>;
   schedule?: string;
   folder?: string;
-  file?: Record<string, unknown>;
+  file?: ExportFile;
   delta?: boolean;
   overwrite?: boolean;
   retention_days?: number;
-  fields: FieldMapping[];
+  fields?: FieldMapping[];
 }
 
 export interface Tenant {
@@ -166,14 +183,22 @@ export const CONFIG_SCHEMA = {
           exports: {
             type: "array",
             items: {
-              type: "object", additionalProperties: false, required: ["name", "entity", "fields"],
+              type: "object", additionalProperties: false, required: ["name"],
               properties: {
                 name: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$" },
+                format: { enum: ["mapped", "oneroster-csv"] },
                 entity: name,
                 where: { type: "object", additionalProperties: { type: "string" } },
                 schedule: { type: "string" },
                 folder: { type: "string" },
-                file: { type: "object" },
+                file: {
+                  type: "object", additionalProperties: false,
+                  properties: {
+                    name: { type: "string", minLength: 1 }, extension: { type: "string", pattern: "^[A-Za-z0-9]{1,10}$" },
+                    delimiter: { type: "string", minLength: 1, maxLength: 1 }, quote: { type: "string", maxLength: 1 },
+                    quote_all: { type: "boolean" }, header: { type: "boolean" }, line_ending: { enum: ["crlf", "lf"] }, encoding: { enum: ["utf-8", "utf-8-bom"] },
+                  },
+                },
                 delta: { type: "boolean" },
                 overwrite: { type: "boolean" },
                 retention_days: { type: "integer", minimum: 1 },

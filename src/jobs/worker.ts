@@ -1,5 +1,5 @@
 /**
- * Runs imports in `node:worker_threads` workers — the one worker API that
+ * Runs imports and exports in `node:worker_threads` workers — the one worker API that
  * works on Node 20, Deno and in a Node SEA binary — so that parsing and
  * validation never block the thread serving SFTP and the web page.
  *
@@ -16,7 +16,7 @@ import type { JobRecord } from "../store/jobs.ts";
 
 export type WorkerTask =
   | { mode: "import"; dataDir: string; request: ImportRequest }
-  | { mode: "resume" | "approve"; dataDir: string; jobId: string };
+  | { mode: "resume" | "approve" | "export"; dataDir: string; jobId: string };
 
 const entry = new URL("./_import_worker.ts", import.meta.url);
 

@@ -64,6 +64,10 @@ export interface JobRecord {
   progress?: { phase: string; rows: number; changed?: number; at: string };
   /** A held job's decision, recorded before it is carried out. */
   decision?: { decision: "approve" | "cancel"; by: string; at: string };
+  /** "export" for an export run (its `feed` is `exports/<name>`); imports leave it unset. */
+  kind?: "import" | "export";
+  /** What an export run wrote: the file (relative to the tenant root, none when nothing changed) and the change sequence it covered. */
+  exported?: { name: string; file: string | null; rows: number; bytes: number; fromSeq: number; toSeq: number; test?: string };
 }
 
 /** @example saveJob(store, job) */

@@ -28,6 +28,7 @@ import { jobsPage } from "./pages/jobs.ts";
 import { sftpPage } from "./pages/sftp.ts";
 import { uploadPage } from "./pages/upload.ts";
 import { uploadToFeed } from "./upload.ts";
+import { newExportJob } from "../exporter/mod.ts";
 
 const viewerOf = (who: Who): Viewer => ({ user: who.name, role: who.role, csrf: who.csrf });
 
@@ -104,7 +105,16 @@ export function createWebApp(deps: WebDeps): Hono<WebEnv> {
     }
   });
 
-  app.get("/exports", (c) => c.html(page("Exports", "/exports", c.get("who"), exportsPage(deps.config))));
+  app.get("/exports", (c) => c.html(page("Exports", "/exports", c.get("who"), exportsPage(deps, viewerOf(c.get("who")), c.req.query("flash")))));
+  app.post("/exports/:tenant/:name/run", adminOnly, async (c) => {
+    const { tenant, name } = c.req.param();
+    const profile = deps.config.tenants.find((t) => t.id === tenant)?.exports?.find((e) => e.name === name);
+    if (!profile) return c.text(`tenant ${tenant} has no export "${name}"`, 404);
+    const record = String((await c.req.parseBody()).record ?? "").trim();
+    const job = newExportJob(deps.store, { tenant, profile, timeZone: deps.config.time_zone, ...(record ? { testRecord: record } : {}) }, c.get("who").name);
+    deps.queued(job);
+    return c.redirect(`/jobs/${encodeURIComponent(job.id)}`, 303);
+  });
   app.get("/sftp", (c) => c.html(page("SFTP", "/sftp", c.get("who"), sftpPage(deps.config, deps.store, deps.hostKeys))));
 
   app.notFound((c) => (c.req.path.startsWith("/api/") ? c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404) : c.text("Not found", 404)));

@@ -19,6 +19,7 @@ import type { Store } from "../store/mod.ts";
 export class Metrics {
   rowsImported = 0;
   rowErrors = 0;
+  rowsExported = 0;
   jobsEnded = new Map<string, number>();
   sftpLogins = 0;
   sftpLoginFailures = 0;
@@ -46,6 +47,10 @@ export class Metrics {
   /** Counts a job that ended (applied rows count as imported). */
   jobEnded(job: JobRecord): void {
     this.jobsEnded.set(job.status, (this.jobsEnded.get(job.status) ?? 0) + 1);
+    if (job.kind === "export") {
+      this.rowsExported += job.exported?.rows ?? 0;
+      return;
+    }
     const counts = Object.values(job.counts);
     if (!job.dryRun && (job.status === "complete" || job.status === "incomplete")) {
       this.rowsImported += counts.reduce((s, c) => s + c.created + c.updated + c.deleted + c.unchanged, 0);
@@ -63,6 +68,7 @@ export class Metrics {
     metric("rosterbox_jobs_ended_total", "counter", "Jobs that ended since the process started, by state.", [...this.jobsEnded].map(([s, v]) => [`{status="${s}"}`, v]));
     metric("rosterbox_rows_imported_total", "counter", "Rows applied (created, updated, deleted, unchanged) since the process started.", [["", this.rowsImported]]);
     metric("rosterbox_row_errors_total", "counter", "Rows rejected since the process started.", [["", this.rowErrors]]);
+    metric("rosterbox_rows_exported_total", "counter", "Rows written to export files since the process started.", [["", this.rowsExported]]);
     metric("rosterbox_sftp_sessions", "gauge", "Open SFTP sessions.", [["", this.sftpSessions]]);
     metric("rosterbox_sftp_logins_total", "counter", "Successful SFTP logins.", [["", this.sftpLogins]]);
     metric("rosterbox_sftp_login_failures_total", "counter", "Failed SFTP logins.", [["", this.sftpLoginFailures]]);

@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { Cron } from "croner";
+import type { ExportProfile } from "../../config/mod.ts";
 import { UploadError } from "../../intake/upload.ts";
 import { DecisionError, requestDecision } from "../../jobs/decide.ts";
 import { ENTITIES } from "../../model/entities.ts";
@@ -18,6 +19,7 @@ import { adminOnly, type WebEnv } from "../auth/middleware.ts";
 import type { WebDeps } from "../deps.ts";
 import { uploadToFeed } from "../upload.ts";
 import { jobJson } from "./_json.ts";
+import { newExportJob, previewExport } from "../../exporter/mod.ts";
 
 const STATUSES: readonly JobStatus[] = ["queued", "running", "held", "complete", "incomplete", "failed", "cancelled"];
 
@@ -130,14 +132,38 @@ export function apiRoutes(deps: WebDeps): Hono<WebEnv> {
   api.get("/tenants/:tenant/exports", (c) => {
     const tenant = deps.config.tenants.find((t) => t.id === c.req.param("tenant"));
     if (!tenant) return c.json({ error: `no tenant "${c.req.param("tenant")}"` }, 404);
-    return c.json({ exports: (tenant.exports ?? []).map((e) => exportJson(e, deps.config.time_zone)) });
+    return c.json({ exports: (tenant.exports ?? []).map((e) => exportJson(deps, tenant.id, e)) });
+  });
+
+  const profileOf = (tenantId: string, name: string) => deps.config.tenants.find((t) => t.id === tenantId)?.exports?.find((e) => e.name === name);
+
+  api.get("/tenants/:tenant/exports/:name/preview", (c) => {
+    const { tenant, name } = c.req.param();
+    const profile = profileOf(tenant, name);
+    if (!profile) return c.json({ error: `tenant ${tenant} has no export "${name}"` }, 404);
+    return c.json(previewExport(deps.store, tenant, profile));
+  });
+
+  api.post("/tenants/:tenant/exports/:name/run", adminOnly, (c) => {
+    const { tenant, name } = c.req.param();
+    const profile = profileOf(tenant, name);
+    if (!profile) return c.json({ error: `tenant ${tenant} has no export "${name}"` }, 404);
+    const record = c.req.query("record");
+    const job = newExportJob(deps.store, { tenant, profile, timeZone: deps.config.time_zone, ...(record ? { testRecord: record } : {}) }, c.get("who").name);
+    deps.queued(job);
+    return c.json(jobJson(job), 202);
   });
 
   return api;
 }
 
-/** An export as configured, with its next scheduled run. */
-export function exportJson(e: { name: string; entity: string; schedule?: string; folder?: string }, timeZone: string | undefined) {
-  const next = e.schedule ? new Cron(e.schedule, { timezone: timeZone, paused: true }).nextRun() : null;
-  return { name: e.name, entity: e.entity, schedule: e.schedule ?? null, folder: e.folder ?? "exports", nextRun: next ? next.toISOString() : null, lastRun: null };
+/** An export as configured, with its last run (a job) and its next scheduled one. */
+export function exportJson(deps: WebDeps, tenant: string, e: ExportProfile) {
+  const next = e.schedule ? new Cron(e.schedule, { timezone: deps.config.time_zone, paused: true }).nextRun() : null;
+  const last = listJobs(deps.store, { tenant, feed: `exports/${e.name}` }, 1).jobs[0];
+  return {
+    name: e.name, format: e.format ?? "mapped", entity: e.entity ?? null, schedule: e.schedule ?? null, folder: e.folder ?? "exports", delta: e.delta === true,
+    nextRun: next ? next.toISOString() : null,
+    lastRun: last ? { job: last.id, status: last.status, at: last.finishedAt ?? last.receivedAt, file: last.exported?.file ?? null, rows: last.exported?.rows ?? 0, message: last.message } : null,
+  };
 }

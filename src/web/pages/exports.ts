@@ -1,19 +1,33 @@
 /**
- * Exports: what each tenant has configured, with its schedule and next run.
+ * Exports: each tenant's export profiles with their last run (its job, file
+ * and rows) and next one, a preview of the first five records as they would
+ * be written, and for admins "Run now" and a test export of one record.
  *
  * @module
  */
 import { html } from "hono/html";
-import type { Config } from "../../config/mod.ts";
+import { previewExport } from "../../exporter/mod.ts";
 import { exportJson } from "../api/mod.ts";
-import type { Html } from "./_layout.ts";
+import type { WebDeps } from "../deps.ts";
+import { ago, csrfField, n, statusBadge, type Html, type Viewer } from "./_layout.ts";
 
-/** @example exportsPage(config) */
-export function exportsPage(config: Config): Html {
-  const rows = config.tenants.flatMap((t) => (t.exports ?? []).map((e) => ({ tenant: t.id, ...exportJson(e, config.time_zone) })));
-  return html`<h1>Exports</h1>
-${rows.length
-    ? html`<div class="scroll"><table><thead><tr><th>Tenant</th><th>Export</th><th>Entity</th><th>Schedule</th><th>Next run</th><th>Folder</th></tr></thead>
-<tbody>${rows.map((r) => html`<tr><td>${r.tenant}</td><td>${r.name}</td><td>${r.entity}</td><td class="mono">${r.schedule ?? "on demand"}</td><td>${r.nextRun ?? "—"}</td><td class="mono">${r.folder}</td></tr>`)}</tbody></table></div>`
-    : html`<p class="muted">No exports are configured. Add <code>exports:</code> to a tenant in the config.</p>`}`;
+/** @example exportsPage(deps, viewer) */
+export function exportsPage(deps: WebDeps, viewer: Viewer, flash?: string): Html {
+  const now = Date.now();
+  const cards = deps.config.tenants.flatMap((t) => (t.exports ?? []).map((e) => {
+    const x = exportJson(deps, t.id, e);
+    const preview = previewExport(deps.store, t.id, e);
+    const action = `/exports/${encodeURIComponent(t.id)}/${encodeURIComponent(e.name)}/run`;
+    return html`<div class="card"><h3>${t.id} · ${e.name} <span class="muted small">${x.format === "oneroster-csv" ? "OneRoster bundle" : `${x.entity}${x.delta ? ", changes only" : ""}`}</span></h3>
+<div class="small">Schedule <span class="mono">${x.schedule ?? "on demand"}</span>${x.nextRun ? html` · next ${x.nextRun}` : ""} · into <span class="mono">${x.folder}</span></div>
+<div class="small">Last run: ${x.lastRun ? html`<a href="/jobs/${x.lastRun.job}">${ago(x.lastRun.at, now)}</a> ${statusBadge(x.lastRun.status)} ${x.lastRun.file ? html`<span class="mono">${x.lastRun.file}</span> (${n(x.lastRun.rows)} rows)` : x.lastRun.message}` : "never"}</div>
+${preview.columns.length ? html`<div class="scroll"><table><thead><tr>${preview.columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
+<tbody>${preview.rows.length ? preview.rows.map((r) => html`<tr>${r.map((v) => html`<td>${v}</td>`)}</tr>`) : html`<tr><td colspan="${preview.columns.length}" class="muted">No records match yet.</td></tr>`}</tbody></table></div>` : ""}
+${preview.errors.length ? html`<p class="error small">${preview.errors.join("; ")}</p>` : ""}
+${viewer.role === "admin" ? html`<div class="actions"><form method="post" action="${action}">${csrfField(viewer)}<button class="primary" type="submit">Run now</button></form>
+${x.format === "mapped" ? html`<form method="post" action="${action}" class="filters">${csrfField(viewer)}<label>Test one record <input name="record" placeholder="sourcedId" required></label><button type="submit">Export it</button></form>` : ""}</div>` : ""}
+</div>`;
+  }));
+  return html`<h1>Exports</h1>${flash ? html`<p class="notice">${flash}</p>` : ""}
+${cards.length ? html`<div class="grid">${cards}</div>` : html`<p class="muted">No exports are configured. Add <code>exports:</code> to a tenant in the config.</p>`}`;
 }

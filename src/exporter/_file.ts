@@ -1,0 +1,133 @@
+/**
+ * Writing an export file: names from patterns with date tokens in the
+ * appliance's time zone, CSV lines as the profile asks (delimiter, quote,
+ * quote-all, line ending, BOM), through a bounded buffer into a hidden
+ * temporary file that becomes the real one by rename only once complete —
+ * a reader never sees half a file, and a failed write leaves nothing.
+ *
+ * @module
+ */
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { ExportFile } from "../config/mod.ts";
+
+export type Tokens = Record<string, string>;
+
+/**
+ * The date tokens of `now` in `timeZone` (the appliance's; the machine's when unset).
+ *
+ * @example dateTokens(new Date("2026-11-24T21:00:00Z"), "America/Chicago") // { YYYY: "2026", MM: "11", DD: "24", HH: "15", … }
+ */
+export function dateTokens(now: Date, timeZone: string | undefined): Tokens {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }).formatToParts(now);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "00";
+  return { YYYY: get("year"), MM: get("month"), DD: get("day"), HH: get("hour"), mm: get("minute"), ss: get("second") };
+}
+
+/** Replaces `{token}`s; config check has refused unknown ones. */
+export function fillPattern(pattern: string, tokens: Tokens): string {
+  return pattern.replace(/\{([A-Za-z]+)\}/g, (whole, name: string) => tokens[name] ?? whole);
+}
+
+/** `name.ext`, or `name(2).ext`, `(3)`… when the name is taken (dated names written twice in a day). */
+export function freeName(dir: string, name: string, extension: string): string {
+  const ext = extension ? `.${extension}` : "";
+  if (!existsSync(join(dir, name + ext))) return name + ext;
+  for (let n = 2; ; n++) if (!existsSync(join(dir, `${name}(${n})${ext}`))) return `${name}(${n})${ext}`;
+}
+
+export interface CsvStyle {
+  delimiter: string;
+  quote: string;
+  quoteAll: boolean;
+  eol: string;
+  bom: boolean;
+  header: boolean;
+}
+
+/** The CSV style of a profile's `file` settings; defaults: comma, `"`, quote when needed, CRLF (RFC 4180), no BOM, a header. */
+export function csvStyle(file: ExportFile | undefined): CsvStyle {
+  return {
+    delimiter: file?.delimiter ?? ",",
+    quote: file?.quote ?? '"',
+    quoteAll: file?.quote_all === true,
+    eol: file?.line_ending === "lf" ? "\n" : "\r\n",
+    bom: file?.encoding === "utf-8-bom",
+    header: file?.header !== false,
+  };
+}
+
+/**
+ * Formats one line of fields.
+ *
+ * @example csvLine(["a", "b,c"], csvStyle(undefined)) // 'a,"b,c"\r\n'
+ */
+export function csvLine(values: readonly string[], s: CsvStyle): string {
+  let line = "";
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (i > 0) line += s.delimiter;
+    if (s.quote !== "" && (s.quoteAll || v.includes(s.delimiter) || v.includes(s.quote) || v.includes("\n") || v.includes("\r"))) {
+      line += s.quote + v.replaceAll(s.quote, s.quote + s.quote) + s.quote;
+    } else line += v;
+  }
+  return line + s.eol;
+}
+
+const FLUSH_AT = 1 << 20;
+
+/**
+ * A file written under a hidden temporary name beside its final one.
+ *
+ * @example
+ * const out = new AtomicFile("/data/tenants/strata/exports/registrations_20261124.csv");
+ * out.write("a,b\r\n"); out.commit(); // or out.abort() on any error
+ */
+export class AtomicFile {
+  readonly temp: string;
+  #fd: number;
+  #buffer = "";
+  bytes = 0;
+
+  constructor(readonly path: string) {
+    this.temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    this.#fd = openSync(this.temp, "w", 0o644);
+  }
+
+  write(text: string): void {
+    this.#buffer += text;
+    if (this.#buffer.length >= FLUSH_AT) this.#flush();
+  }
+
+  #flush(): void {
+    const bytes = Buffer.from(this.#buffer);
+    this.#buffer = "";
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.#fd, bytes, done, bytes.length - done);
+    this.bytes += bytes.length;
+  }
+
+  /** Flushes, syncs and renames into place: the file is whole on disk before anyone can see it. */
+  commit(): void {
+    this.#flush();
+    fsyncSync(this.#fd);
+    closeSync(this.#fd);
+    this.#fd = -1;
+    renameSync(this.temp, this.path);
+  }
+
+  /** Drops the temporary file (after any failure). */
+  abort(): void {
+    if (this.#fd >= 0) {
+      try {
+        closeSync(this.#fd);
+      } catch {
+        /* already unusable */
+      }
+      this.#fd = -1;
+    }
+    rmSync(this.temp, { force: true });
+  }
+}
