@@ -46,6 +46,9 @@ Formats: oneroster-csv (folder or .zip), ims-xml, delimited
  */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // A file-size limit (ulimit -f, systemd LimitFSIZE=) must fail a write with EFBIG, which the
+  // export and import handle, not kill the process with SIGXFSZ. Deno does not offer this signal.
+  if (!("Deno" in globalThis)) process.on("SIGXFSZ", () => {});
   switch (command) {
     case "validate":
       return importCommand(rest, { dryRun: true });

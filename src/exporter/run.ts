@@ -34,8 +34,9 @@ export interface ExportRequest {
   testRecord?: string;
 }
 
-const cursorKey = (tenant: string, name: string) => `exportCursor\x00${tenant}\x00${name}`;
-const writtenKey = (tenant: string, name: string, file: string) => `exportFile\x00${tenant}\x00${name}\x00${file}`;
+// Unit separators, not NUL: lmdb's key encoding reads a NUL-separated string back as an array.
+const cursorKey = (tenant: string, name: string) => `exportCursor\x1f${tenant}\x1f${name}`;
+const writtenKey = (tenant: string, name: string, file: string) => `exportFile\x1f${tenant}\x1f${name}\x1f${file}`;
 
 /** The change sequence a delta export has covered (0: never ran). */
 export function exportCursor(store: Store, tenant: string, name: string): number {
@@ -149,7 +150,10 @@ function exportMapped(store: Store, dataDir: string, job: JobRecord, folder: str
     for (const r of exportRecords(store, req.tenant, p.entity!, mapping.sources, p.where ?? {}, selection)) {
       const m = mapping.apply(r.values);
       if (m.errors.length > 0) {
-        results ??= new ResultsWriter(join(tenantRoot(dataDir, req.tenant), "results", `${job.id}.csv`));
+        if (!results) {
+          mkdirSync(join(tenantRoot(dataDir, req.tenant), "results"), { recursive: true });
+          results = new ResultsWriter(join(tenantRoot(dataDir, req.tenant), "results", `${job.id}.csv`));
+        }
         results.write({ file: name, line: 0, entity: p.entity!, sourcedId: r.sourcedId, action: "skip", status: "ERROR", message: m.errors.join("; ") });
         skipped++;
         continue;
@@ -200,7 +204,7 @@ export function pruneExportFiles(store: Store, dataDir: string, tenant: string, 
   const days = profile.retention_days ?? 28;
   const prefix = writtenKey(tenant, profile.name, "");
   const removed: string[] = [];
-  for (const { key, value } of store.meta.getRange({ start: prefix, end: prefix.slice(0, -1) + "\x01" })) {
+  for (const { key, value } of store.meta.getRange({ start: prefix, end: prefix.slice(0, -1) + "\x20" })) {
     if (now - (value as number) < days * 86_400_000) continue;
     const path = (key as string).slice(prefix.length);
     // A oneroster-csv export is a folder; a mapped one a file.

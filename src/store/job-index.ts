@@ -118,7 +118,9 @@ export function listJobs(store: Store, filter: JobFilter, limit: number, cursor?
 }
 
 function* mapKeys(keys: Iterable<unknown>, pick: (key: string) => string | undefined): Generator<string> {
-  for (const key of keys) {
+  for (const raw of keys) {
+    // lmdb's key encoding may hand a NUL-separated string back as the array of its parts.
+    const key = Array.isArray(raw) ? raw.join(SEP) : raw;
     const id = typeof key === "string" ? pick(key) : undefined;
     if (id !== undefined) yield id;
   }
@@ -151,8 +153,9 @@ export function jobsByStatus(store: Store): Record<JobStatus, number> {
  */
 export function* jobsOfFeedAfter(store: Store, tenant: string, feed: string, id: string): Generator<JobRecord> {
   const prefix = ["f", tenant, feed, ""].join(SEP);
-  for (const key of store.jobIndex.getKeys({ start: prefix + id + SEP, end: prefix + "\x7f" })) {
-    const job = store.jobs.get((key as string).slice(prefix.length)) as JobRecord | undefined;
+  for (const raw of store.jobIndex.getKeys({ start: prefix + id + SEP, end: prefix + "\x7f" })) {
+    const key = Array.isArray(raw) ? raw.join(SEP) : String(raw);
+    const job = store.jobs.get(key.slice(prefix.length)) as JobRecord | undefined;
     if (job) yield job;
   }
 }
