@@ -100,7 +100,7 @@ export function applyPlan(ctx: ApplyContext): number {
         const action = value.slice(0, a) as ChangeOp;
         seq++;
         const body = value.slice(c + 1 + beforeLength);
-        store.records.putSync(recordKey(tenant, entity, sourcedId), encodeRecord({ seq, job: jobId, modifiedAt: now, status: value.slice(a + 1, b) as RecordStatus, body }));
+        store.recordTexts.putSync(recordKey(tenant, entity, sourcedId), recordText({ seq, job: jobId, modifiedAt: now, status: value.slice(a + 1, b) as RecordStatus, body }));
         lines.push(changeLine(entity, sourcedId, action));
         if (beforeLength > 0) {
           const before = decodeRecord(value.slice(c + 1, c + 1 + beforeLength));

@@ -115,7 +115,7 @@ function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): G
 
 function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): Generator<PlannedAction> {
   const cut = ctx.tenant.length + pe.entity.length + 2;
-  const stored = ctx.store.records.getRange(recordRange(ctx.tenant, pe.entity))[Symbol.iterator]();
+  const stored = ctx.store.recordTexts.getRange(recordRange(ctx.tenant, pe.entity))[Symbol.iterator]();
   let r = stored.next();
   for (const s of checked(ctx, pe, rows)) {
     if ("action" in s) {
@@ -138,8 +138,8 @@ function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): 
   }
 }
 
-function absent(ctx: PlanContext, pe: PlanEntity, id: string, bytes: Uint8Array): PlannedAction | undefined {
-  const record = decodeRecord(bytes);
+function absent(ctx: PlanContext, pe: PlanEntity, id: string, text: string): PlannedAction | undefined {
+  const record = decodeRecord(text);
   if (record.status !== "active") return undefined;
   return action(`${pe.entity}\x00${id}`, pe.entity, id, "delete", "SUCCESS", pe.file, 0,
     `not in the bulk file ${pe.file}: marked tobedeleted`, { status: "tobedeleted", body: record.body }, record);
@@ -151,8 +151,8 @@ function* walkDelta(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>):
       yield s;
       continue;
     }
-    const bytes = ctx.store.records.getBinary(recordKey(ctx.tenant, pe.entity, s.id));
-    yield decide(pe, s, bytes ? decodeRecord(bytes) : undefined, ctx);
+    const text = ctx.store.recordTexts.get(recordKey(ctx.tenant, pe.entity, s.id));
+    yield decide(pe, s, text !== undefined ? decodeRecord(text) : undefined, ctx);
   }
 }
 

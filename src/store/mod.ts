@@ -29,6 +29,12 @@ import { dirname, join } from "node:path";
 export interface Store {
   readonly env: RootDatabase;
   readonly records: Database<Buffer, string>;
+  /**
+   * The same `records` database read and written as text (record values are
+   * UTF-8): lmdb then makes a string straight from the page, or writes one
+   * straight into its buffer, without a Buffer per record in between.
+   */
+  readonly recordTexts: Database<string, string>;
   readonly changes: Database<string, string>;
   readonly meta: Database<unknown, string>;
   readonly packages: Database<PackageMark, string>;
@@ -75,6 +81,7 @@ export function openStore(dataDir: string): Store {
   return {
     env,
     records: env.openDB<Buffer, string>({ name: "records", ...bin }),
+    recordTexts: env.openDB<string, string>({ name: "records", encoding: "string" }),
     changes: env.openDB<string, string>({ name: "changes", encoding: "string" }),
     meta: env.openDB<unknown, string>({ name: "meta" }),
     packages: env.openDB<PackageMark, string>({ name: "packages" }),
