@@ -24,6 +24,23 @@ export interface SourceRecord {
   values: Record<string, string>;
 }
 
+const US = "\x1f";
+
+/** Reads the fields named in `slot` out of an encoded body (record.ts: name US value US …) into `out`; absent ones are "". */
+function readFields(body: string, slot: ReadonlyMap<string, number>, out: string[]): void {
+  out.fill("");
+  let i = 0;
+  while (i < body.length) {
+    const j = body.indexOf(US, i);
+    if (j < 0) return;
+    let k = body.indexOf(US, j + 1);
+    if (k < 0) k = body.length;
+    const at = slot.get(body.slice(i, j));
+    if (at !== undefined) out[at] = body.slice(j + 1, k);
+    i = k + 1;
+  }
+}
+
 /** The fields a record offers: its body, its status, its sourcedId. */
 function fieldsOf(sourcedId: string, r: StoredRecord): Record<string, string> {
   const f = decodeBody(r.body);
@@ -47,13 +64,24 @@ export function* exportRecords(store: Store, tenant: string, entity: string, nam
   const joins = [...new Set([...sources.values()].flatMap((s) => (s.join ? [s.join] : [])))];
   const cache = new JoinCache(store, tenant);
   const filters = Object.entries(where);
+  // The hot loop reads only the own fields it needs, by position, into one reused array:
+  // no object per record with its every field (that garbage was a fifth of an export's time).
+  const ownNames = [...new Set([...[...sources.values()].flatMap((s) => (s.join ? [] : [s.field])), ...joins.map((j) => j.via)])];
+  const slot = new Map(ownNames.map((n, i) => [n, i]));
+  const own: string[] = new Array(ownNames.length).fill("");
+  const plan = [...sources].map(([name, s]) => ({ name, join: s.join ? joins.indexOf(s.join) : -1, field: s.field, at: s.join ? -1 : slot.get(s.field)! }));
+  const joinVia = joins.map((j) => slot.get(j.via)!);
+  const joined: (Record<string, string> | undefined)[] = new Array(joins.length);
 
   const build = (sourcedId: string, record: StoredRecord, filter = true): SourceRecord | undefined => {
-    const own = fieldsOf(sourcedId, record);
-    const joined = new Map<Join, Record<string, string> | undefined>();
-    for (const j of joins) joined.set(j, cache.get(j, own));
+    readFields(record.body, slot, own);
+    const sid = slot.get("sourcedId");
+    if (sid !== undefined) own[sid] = sourcedId;
+    const st = slot.get("status");
+    if (st !== undefined) own[st] = record.status;
+    for (let j = 0; j < joins.length; j++) joined[j] = cache.get(joins[j]!, own[joinVia[j]!]!);
     const values: Record<string, string> = {};
-    for (const [name, s] of sources) values[name] = (s.join ? joined.get(s.join)?.[s.field] : own[s.field]) ?? "";
+    for (const p of plan) values[p.name] = p.at >= 0 ? own[p.at]! : (joined[p.join]?.[p.field] ?? "");
     if (filter) for (const [name, wanted] of filters) if (values[name] !== wanted) return undefined;
     return { sourcedId, values };
   };
@@ -96,8 +124,7 @@ class JoinCache {
   #map = new Map<string, Record<string, string> | undefined>();
   constructor(readonly store: Store, readonly tenant: string) {}
 
-  get(join: Join, own: Record<string, string>): Record<string, string> | undefined {
-    const raw = own[join.via] ?? "";
+  get(join: Join, raw: string): Record<string, string> | undefined {
     const id = join.many ? raw.split(",")[0]!.trim() : raw;
     if (id === "") return undefined;
     const key = `${join.entity}\x00${id}`;
