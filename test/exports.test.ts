@@ -15,6 +15,8 @@ import { runImport } from "../src/importer/run.ts";
 import { openStore, type Store } from "../src/store/mod.ts";
 import { DISTRICT, recordsOf, tempDir, writeBundle } from "./_bundle.ts";
 import { CLI } from "./_serve.ts";
+import { ensureDropTree } from "../src/inbox/droptree.ts";
+import { startSftpServer } from "../src/intake/sftp/mod.ts";
 
 const DEMOGRAPHICS = `sourcedId,status,dateLastModified,birthDate,sex
 u1,,,2010-12-10,female
@@ -49,13 +51,13 @@ const REGISTRATIONS: ExportProfile = {
   ],
 };
 
-const run = (store: Store, dataDir: string, profile: ExportProfile, testRecord?: string, now = new Date("2026-11-24T21:00:00Z")) =>
+const run = async (store: Store, dataDir: string, profile: ExportProfile, testRecord?: string, now = new Date("2026-11-24T21:00:00Z")) =>
   runExportJob(store, dataDir, newExportJob(store, { tenant: "strata", profile, timeZone: "America/Chicago", ...(testRecord ? { testRecord } : {}) }, "test"), now);
 
 describe("exports", () => {
   it("writes a mapped file with joins, codes and transforms, then only what changed, then nothing", async () => {
     const { store, dataDir } = await district();
-    const job = run(store, dataDir, REGISTRATIONS);
+    const job = await run(store, dataDir, REGISTRATIONS);
     expect(job.status, job.message).toBe("complete");
     // 2026-11-24 in Chicago; the store's schoolYear session (2026-08-15 … 2027-06-15) says 2027.
     expect(job.exported!.file).toBe("exports/2027/registrations_20261124.csv");
@@ -72,7 +74,7 @@ describe("exports", () => {
     expect(cursor).toBeGreaterThan(0);
 
     // Nothing changed: no file, the job says so.
-    const again = run(store, dataDir, REGISTRATIONS);
+    const again = await run(store, dataDir, REGISTRATIONS);
     expect(again.status).toBe("complete");
     expect(again.exported!.file).toBeNull();
     expect(again.message).toMatch(/nothing changed since the last export/);
@@ -82,14 +84,14 @@ describe("exports", () => {
       const delta = writeBundle({ "users.csv": DISTRICT["users.csv"]!.replace("Ada,Lovelace", `Ada,${name}`).replace("Emmy,Noether", `Emmy,${name}`) }, { modes: { "users.csv": "delta" } });
       expect((await runImport(store, dataDir, { tenant: "strata", feed: "OneRoster", format: "oneroster-csv", paths: [delta] })).status).toBe("complete");
     }
-    const changed = run(store, dataDir, REGISTRATIONS);
+    const changed = await run(store, dataDir, REGISTRATIONS);
     expect(changed.exported!.file).toBe("exports/2027/registrations_20261124(2).csv");
     expect(readFileSync(join(dataDir, "tenants", "strata", changed.exported!.file!), "utf8").split("\r\n").slice(1)).toEqual(['"u1","F","12/10/2010","KING","North High"', ""]);
     expect(exportCursor(store, "strata", "registrations")).toBeGreaterThan(cursor);
 
     // A test export of one record: its own file, the cursor where it was.
     const before = exportCursor(store, "strata", "registrations");
-    const test = run(store, dataDir, REGISTRATIONS, "u3");
+    const test = await run(store, dataDir, REGISTRATIONS, "u3");
     expect(test.exported!.file).toBe("exports/2027/registrations_20261124_test_u3.csv");
     expect(exportCursor(store, "strata", "registrations")).toBe(before);
 
@@ -116,7 +118,7 @@ describe("exports", () => {
         { from: "beginDate", to: "Start", transform: "date:YYYYMMDD" },
       ],
     };
-    const job = run(store, dataDir, roster);
+    const job = await run(store, dataDir, roster);
     expect(job.status).toBe("incomplete");
     expect(job.exported!.file).toBe("exports/roster.csv");
     expect(readFileSync(join(dataDir, "tenants", "strata", "exports", "roster.csv"), "utf8")).toBe("1001|ALG1-1|S|20260815\n1002|ALG1-1|S|20260815\n1003|BIO-2|S|20260815\n");
@@ -124,7 +126,7 @@ describe("exports", () => {
     const results = readFileSync(job.resultsPath, "utf8");
     expect(results).toMatch(/roster\.csv,0,enrollments,e4,skip,ERROR,.*teacher/);
     // The fixed name is replaced, not multiplied.
-    run(store, dataDir, roster);
+    await run(store, dataDir, roster);
     expect(readdirSync(join(dataDir, "tenants", "strata", "exports"))).toEqual(["roster.csv"]);
   });
 
@@ -133,7 +135,7 @@ describe("exports", () => {
     const users = DISTRICT["users.csv"]!.trimEnd().split("\n").map((line, i) => line + (i === 0 ? ",metadata.locker" : line.startsWith("u1,") ? ",L-17" : ","));
     const extension = { "users.csv": users.join("\n") + "\n" };
     const { store, dataDir } = await district(extension);
-    const job = run(store, dataDir, { name: "oneroster", format: "oneroster-csv" });
+    const job = await run(store, dataDir, { name: "oneroster", format: "oneroster-csv" });
     expect(job.status, job.message).toBe("complete");
     const bundle = join(dataDir, "tenants", "strata", job.exported!.file!);
     expect(readFileSync(join(bundle, "manifest.csv"), "utf8")).toMatch(/file\.users,bulk\nfile\.roles,absent|file\.users,bulk/);
@@ -145,6 +147,46 @@ describe("exports", () => {
       expect([entity, recordsOf(copy, "strata", entity)]).toEqual([entity, recordsOf(store, "strata", entity)]);
     }
     expect(recordsOf(copy, "strata", "users").get("u1")!["metadata.locker"]).toBe("L-17");
+  });
+
+  it("pushes the file to a remote SFTP server that proves its host key, and keeps the cursor when it cannot", async () => {
+    const { store, dataDir } = await district();
+    // The receiving end: a real SFTP server (rosterbox's own), one tenant with a feed folder.
+    const remote = tempDir("rosterbox-remote-");
+    const key = join(remote, "push_key");
+    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]).status).toBe(0);
+    const receiver = parseConfig(`data_dir: ${join(remote, "data")}
+sftp: { listen: "127.0.0.1:0" }
+tenants:
+  - id: sis
+    sftp_users:
+      - { username: rosterbox, authorized_keys: ["${readFileSync(`${key}.pub`, "utf8").trim()}"] }
+    feeds:
+      - { folder: Inbox, format: delimited, entity: users, submission: upload, fields: [{ from: a, to: sourcedId }] }
+`, join(remote, "r.yaml"), {});
+    ensureDropTree(receiver);
+    const server = await startSftpServer(receiver, () => {});
+    try {
+      const fingerprint = server.fingerprints[0]!.match(/SHA256:\S+/)![0];
+      const profile: ExportProfile = {
+        name: "pushed", entity: "users", delta: true, file: { name: "pushed_{YYYY}{MM}{DD}" },
+        fields: [{ from: "identifier", to: "Number" }],
+        push: { host: "127.0.0.1", port: server.port, username: "rosterbox", private_key: key, host_fingerprint: fingerprint, folder: "/Inbox" },
+      };
+      const wrong = await run(store, dataDir, { ...profile, push: { ...profile.push!, host_fingerprint: `SHA256:${"A".repeat(43)}` } });
+      expect(wrong.status).toBe("failed");
+      expect(wrong.message).toMatch(/presented host key SHA256:\S+, not the configured SHA256:A{43}; nothing was sent; the file stays in exports\//);
+      expect(exportCursor(store, "strata", "pushed")).toBe(0);
+      expect(readdirSync(join(remote, "data", "tenants", "sis", "Inbox"))).toEqual([]);
+
+      const sent = await run(store, dataDir, profile);
+      expect(sent.status, sent.message).toBe("complete");
+      expect(sent.message).toMatch(/^4 rows written to exports\/pushed_20261124\(2\)\.csv and sent to 127\.0\.0\.1:\/Inbox\/pushed_20261124\(2\)\.csv$/);
+      expect(readFileSync(join(remote, "data", "tenants", "sis", "Inbox", "pushed_20261124(2).csv"), "utf8")).toBe("Number\r\n2001\r\n1001\r\n1002\r\n1003\r\n"); // change order: the import applied t1u first
+      expect(exportCursor(store, "strata", "pushed")).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+    }
   });
 
   it("refuses unknown fields, transforms, schedules and folders outside exports/ in config check, with their lines", () => {

@@ -46,7 +46,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const store = openStore(config.data_dir);
   try {
     const job = newExportJob(store, { tenant: tenantId, profile, timeZone: config.time_zone, ...(parsed.values.record ? { testRecord: parsed.values.record } : {}) }, "cli");
-    const done = runExportJob(store, config.data_dir, job);
+    const done = await runExportJob(store, config.data_dir, job);
     process.stdout.write(`${JSON.stringify({ job: done.id, status: done.status, file: done.exported?.file ?? null, rows: done.exported?.rows ?? 0, message: done.message })}\n`);
     return done.status === "complete" ? 0 : done.status === "incomplete" ? 1 : 2;
   } finally {

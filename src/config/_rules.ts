@@ -5,6 +5,7 @@
  * @module
  */
 import { isIP } from "node:net";
+import { existsSync } from "node:fs";
 import { Cron } from "croner";
 import { resolveField } from "../model/joins.ts";
 import ssh2 from "ssh2";
@@ -148,6 +149,12 @@ export function checkRules(config: Config): Problem[] {
       if (e.folder) add([...p, "folder"], folderProblem(e.folder, true) ?? exportFolderProblem(e.folder));
       if (e.file?.name) add([...p, "file", "name"], fileNameProblem(e.file.name));
       if (e.file?.delimiter !== undefined && e.file.delimiter === e.file.quote) add([...p, "file"], "delimiter and quote must differ");
+      if (e.push) {
+        const key = e.push.private_key;
+        if (!key.startsWith("/")) add([...p, "push", "private_key"], `"${key}" must be an absolute path to the private key file`);
+        else if (!existsSync(key)) add([...p, "push", "private_key"], `${key} does not exist; make a key with ssh-keygen -t ed25519 -f ${key}`);
+        if ((e.format ?? "mapped") === "oneroster-csv") add([...p, "push"], "a oneroster-csv export is a folder; push sends files (collect the bundle over SFTP)");
+      }
       if ((e.format ?? "mapped") === "oneroster-csv") return;
       if (!e.entity) return add(p, "a mapped export needs entity (the OneRoster entity it writes)");
       if (!e.fields?.length) return add(p, "a mapped export needs fields (its column mapping)");

@@ -5,5 +5,5 @@
  * @module
  */
 export { ConfigError, ENV_OVERRIDES, loadConfig, parseConfig, type ConfigProblem } from "./load.ts";
-export type { Config, ExportFile, ExportProfile, Feed, SftpUser, Tenant } from "./schema.ts";
+export type { Config, ExportFile, ExportProfile, ExportPush, Feed, SftpUser, Tenant } from "./schema.ts";
 export { hashPassword, isPasswordHash, verifyPassword } from "./secrets.ts";

@@ -43,6 +43,19 @@ export interface ExportFile {
   encoding?: "utf-8" | "utf-8-bom";
 }
 
+/** A remote SFTP server an export's files are also sent to. */
+export interface ExportPush {
+  host: string;
+  port?: number;
+  username: string;
+  /** Path of the private key file (OpenSSH format) used to log in. */
+  private_key: string;
+  /** The server's host key, as `ssh-keygen -lf` prints it: `SHA256:…`. */
+  host_fingerprint: string;
+  /** Remote folder (default: the login folder). */
+  folder?: string;
+}
+
 export interface ExportProfile {
   name: string;
   /** mapped (default): one entity through `fields`; oneroster-csv: the whole store as a OneRoster 1.1 bundle folder. */
@@ -57,6 +70,7 @@ export interface ExportProfile {
   overwrite?: boolean;
   retention_days?: number;
   fields?: FieldMapping[];
+  push?: ExportPush;
 }
 
 export interface Tenant {
@@ -203,6 +217,13 @@ export const CONFIG_SCHEMA = {
                 overwrite: { type: "boolean" },
                 retention_days: { type: "integer", minimum: 1 },
                 fields: mapping,
+                push: {
+                  type: "object", additionalProperties: false, required: ["host", "username", "private_key", "host_fingerprint"],
+                  properties: {
+                    host: { type: "string", minLength: 1 }, port: { type: "integer", minimum: 1, maximum: 65535 }, username: { type: "string", minLength: 1 },
+                    private_key: { type: "string", minLength: 1 }, host_fingerprint: { type: "string", pattern: "^SHA256:[A-Za-z0-9+/]{43}$" }, folder: { type: "string" },
+                  },
+                },
               },
             },
           },

@@ -24,6 +24,7 @@ import { decodeBody, decodeRecord } from "../store/record.ts";
 import { AtomicFile, csvLine, csvStyle, dateTokens, fillPattern, freeName, type Tokens } from "./_file.ts";
 import { exportRecords, type Selection } from "./_source.ts";
 import { exportOneRoster } from "./oneroster.ts";
+import { pushFile } from "./push.ts";
 
 /** What a queued export job needs to run, kept on its record. */
 export interface ExportRequest {
@@ -80,9 +81,9 @@ export function nameTokens(store: Store, req: ExportRequest, now: Date): Tokens 
 /**
  * Runs a queued export job to its end.
  *
- * @example const done = runExportJob(store, config.data_dir, job);
+ * @example const done = await runExportJob(store, config.data_dir, job);
  */
-export function runExportJob(store: Store, dataDir: string, queued: JobRecord, now = new Date()): JobRecord {
+export async function runExportJob(store: Store, dataDir: string, queued: JobRecord, now = new Date()): Promise<JobRecord> {
   const req = queued.request as unknown as ExportRequest;
   const p = req.profile;
   let job: JobRecord = { ...queued, status: "running", startedAt: new Date().toISOString() };
@@ -99,12 +100,14 @@ export function runExportJob(store: Store, dataDir: string, queued: JobRecord, n
     const outcome: Outcome = (p.format ?? "mapped") === "oneroster-csv"
       ? exportOneRoster(store, req.tenant, folder, p, tokens, delta ? { after: from, upTo } : undefined)
       : exportMapped(store, dataDir, job, folder, tokens, delta ? { kind: "delta", after: from, upTo } : req.testRecord ? { kind: "one", sourcedId: req.testRecord } : { kind: "all" });
+    // The receiving system has the file (in exports/, and on its server when pushed) before the cursor moves.
+    const pushed = outcome.file && p.push ? await pushOrExplain(outcome.file, p) : undefined;
     if (delta && outcome.file) store.meta.putSync(cursorKey(req.tenant, p.name), upTo);
     if (outcome.file && !req.testRecord) store.meta.putSync(writtenKey(req.tenant, p.name, outcome.file), Date.now());
     const file = outcome.file ? relative(root, outcome.file) : null;
     const message = req.testRecord && outcome.rows === 0 ? `no ${p.entity} record "${req.testRecord}"; nothing written`
       : file === null ? `nothing changed since the last export (change ${from}); no file written`
-      : `${outcome.rows} rows written to ${file}${outcome.skipped ? `; ${outcome.skipped} rows skipped (see the results)` : ""}`;
+      : `${outcome.rows} rows written to ${file}${pushed ? ` and sent to ${p.push!.host}:${pushed}` : ""}${outcome.skipped ? `; ${outcome.skipped} rows skipped (see the results)` : ""}`;
     job = {
       ...job, status: outcome.skipped > 0 ? "incomplete" : "complete", phase: "done", finishedAt: new Date().toISOString(), message,
       rows: outcome.rows + outcome.skipped, files: file ? [file] : [], resultsPath: outcome.resultsPath ?? "",
@@ -114,11 +117,22 @@ export function runExportJob(store: Store, dataDir: string, queued: JobRecord, n
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === "ENOSPC" || e.code === "EFBIG" || e.code === "EDQUOT" ? `the disk is full (${e.code})` : e.message;
-    job = { ...job, status: "failed", phase: "done", finishedAt: new Date().toISOString(), message: `export ${p.name} failed: ${why}; no file was left and the cursor did not move` };
+    const left = /the file stays in exports/.test(why) ? "" : "; no file was left and the cursor did not move";
+    job = { ...job, status: "failed", phase: "done", finishedAt: new Date().toISOString(), message: `export ${p.name} failed: ${why}${left}` };
   }
   saveJob(store, job);
   appendJobEvent(store, job.id, job.status, { message: job.message });
   return job;
+}
+
+/** Pushes a committed file; on failure the job fails with the reason, the file stays in exports/ and the cursor stays. */
+async function pushOrExplain(file: string, p: ExportProfile): Promise<string> {
+  if ((p.format ?? "mapped") === "oneroster-csv") throw new Error("push sends files; a oneroster-csv export is a folder: collect it over SFTP instead");
+  try {
+    return await pushFile(file, p.push!);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; the file stays in exports/, and the next run sends these changes again`);
+  }
 }
 
 interface Outcome {

@@ -20,7 +20,7 @@ async function run(task: WorkerTask, progress: (p: Progress) => void) {
     if (task.mode === "import") return await runImport(store, task.dataDir, task.request as ImportRequest, progress);
     const found = loadJob(store, task.jobId);
     if (!found) throw new Error(`no job ${task.jobId} in ${task.dataDir}`);
-    if (task.mode === "export") return runExportJob(store, task.dataDir, found);
+    if (task.mode === "export") return await runExportJob(store, task.dataDir, found);
     return task.mode === "resume" ? await resumeImport(store, task.dataDir, found, progress) : await applyJob(store, found, progress);
   } finally {
     await store.close();
