@@ -10,6 +10,8 @@ import { jobsCommand } from "./cli/jobs.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { tokenCommand } from "./cli/token.ts";
 import { exportCommand } from "./cli/export.ts";
+import { healthcheckCommand } from "./cli/healthcheck.ts";
+import { backupCommand } from "./cli/backup.ts";
 
 const HELP = `rosterbox — SIS roster drop box, importer and exporter
 
@@ -34,7 +36,9 @@ Commands:
   export run --config FILE TENANT EXPORT  run one export now (a job); exit 0 written, 1 rows
            [--record SOURCEDID]        skipped, 2 failed; --record: a test file of one record
   jobs approve|cancel --config FILE JOB   decide a held job (carried out by serve if running)
-  backup --config FILE OUT / restore   copy of the data dir                       [not built yet]
+  healthcheck --config FILE [--wait S] exit 0 once the running service's /healthz answers ok
+  backup --config FILE OUT            consistent copy of the data dir, also while serving
+  restore --config FILE IN             put a backup in place (service stopped; the old dir is kept)
 
 Formats: oneroster-csv (folder or .zip), ims-xml, delimited
 `;
@@ -66,6 +70,11 @@ export async function main(argv: string[]): Promise<number> {
       return tokenCommand(rest);
     case "export":
       return exportCommand(rest);
+    case "healthcheck":
+      return healthcheckCommand(rest);
+    case "backup":
+    case "restore":
+      return backupCommand(command, rest);
     case undefined:
     case "help":
     case "--help":
@@ -73,10 +82,6 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command === undefined ? 2 : 0;
     default:
-      if (/^(backup|restore)$/.test(command)) {
-        process.stderr.write(`rosterbox ${command}: not built yet in this version; see the README's roadmap\n`);
-        return 2;
-      }
       process.stderr.write(`rosterbox: unknown command "${command}"\n\n${HELP}`);
       return 2;
   }
