@@ -54,6 +54,21 @@ describe.skipIf(!haveAnalyze)("the systemd unit", () => {
   });
 });
 
+describe("the install kit", () => {
+  it("install.sh parses, and the example config it fills in passes config check", () => {
+    const kit = join(import.meta.dirname, "..", "appliance");
+    expect(spawnSync("sh", ["-n", join(kit, "install.sh")]).status).toBe(0);
+    const made = spawnSync(process.execPath, [CLI, "hash-password"], { input: "a generated password", encoding: "utf8" }).stdout.trim();
+    // The substitution install.sh makes (sed with | as the separator: the hashes hold $ and /).
+    const dir = tempDir("rosterbox-kit-");
+    const config = join(dir, "rosterbox.yaml");
+    const filled = spawnSync("sed", ["-e", `s|@ADMIN_HASH@|${made}|`, "-e", `s|@SFTP_HASH@|${made}|`, join(kit, "rosterbox.example.yaml")], { encoding: "utf8" });
+    writeFileSync(config, filled.stdout.replace("data_dir: /var/lib/rosterbox", `data_dir: ${join(dir, "data")}`));
+    const check = cli("config", "check", "--config", config);
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  });
+});
+
 describe("running it", () => {
   it("answers the health check, backs up while serving, and restores only when stopped", async () => {
     const base = tempDir("rosterbox-ship-");
