@@ -46,8 +46,12 @@ let seq = 0;
 
 function spawn(): PooledWorker {
   const isDeno = "Deno" in globalThis;
+  // The single-file binary (appliance/build.mjs) has no worker file to point at: its bundle
+  // defines this global, which returns the worker's bundled source (an embedded asset).
+  const bundledWorker = (globalThis as { __rosterboxWorkerSource?: () => string }).__rosterboxWorkerSource;
   let worker: Worker;
-  if (isDeno || !entry.pathname.endsWith(".ts")) worker = new Worker(entry, LIMITS);
+  if (bundledWorker) worker = new Worker(bundledWorker(), { eval: true, ...LIMITS });
+  else if (isDeno || !entry.pathname.endsWith(".ts")) worker = new Worker(entry, LIMITS);
   else {
     // Node cannot load .ts in a worker by itself: register tsx there first.
     const tsx = import.meta.resolve("tsx/esm/api");

@@ -1,0 +1,131 @@
+/**
+ * The single-file binary (`npm run build` → dist/rosterbox) as an appliance
+ * runs it: copied alone to an empty folder, with no Node on PATH and no
+ * node_modules anywhere near. It must answer the CLI, validate a bundle, and
+ * serve — an SFTP upload through OpenSSH runs a job in a worker thread (the
+ * embedded worker source, lmdb and ssh2's crypto loaded from SEA assets).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DISTRICT, tempDir, writeBundle } from "./_bundle.ts";
+import { until } from "./_until.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const BUILT = join(ROOT, "dist", "rosterbox");
+const TOOLS = ["ssh-keygen", "sftp", "ssh", "sh"];
+
+/** Newest modification time under the folders the binary is made from. */
+function newest(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(path).filter((n) => !n.endsWith(".test.ts")).map((n) => newest(join(path, n))));
+}
+
+let dir: string;
+let exe: string;
+let env: NodeJS.ProcessEnv;
+const children: ChildProcess[] = [];
+
+const run = (args: string[], input?: string) => spawnSync(exe, args, { cwd: dir, env, input, encoding: "utf8", timeout: 60_000 });
+
+beforeAll(() => {
+  const sources = Math.max(newest(join(ROOT, "src")), newest(join(ROOT, "appliance")), newest(join(ROOT, "package-lock.json")));
+  if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < sources) {
+    const build = spawnSync(process.execPath, [join(ROOT, "appliance", "build.mjs")], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
+    expect(build.status, `npm run build failed:\n${build.stdout}\n${build.stderr}`).toBe(0);
+  }
+  // The binary alone in an empty folder; PATH holds only the tools the test drives, never node.
+  dir = tempDir("rosterbox-binary-");
+  exe = join(dir, "rosterbox");
+  copyFileSync(BUILT, exe);
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  for (const tool of TOOLS) {
+    const found = ["/usr/bin", "/bin"].map((d) => join(d, tool)).find((p) => existsSync(p));
+    if (!found) throw new Error(`${tool} is missing: apt-get install openssh-client`);
+    symlinkSync(found, join(bin, tool));
+  }
+  env = { PATH: bin, HOME: join(dir, "home"), LANG: "C.UTF-8" };
+  mkdirSync(env.HOME!);
+}, 330_000);
+
+afterAll(() => {
+  for (const c of children) c.kill("SIGKILL");
+});
+
+describe("dist/rosterbox, the single executable", () => {
+  it("has no node on its PATH and no node_modules beside it", () => {
+    expect(spawnSync("sh", ["-c", "command -v node"], { env, encoding: "utf8" }).status).not.toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["bin", "home", "rosterbox"]);
+  });
+
+  it("answers --help, checks a config and validates a bundle", () => {
+    const help = run(["--help"]);
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^rosterbox — /);
+
+    const hash = run(["hash-password"], "correct horse battery\n");
+    expect(hash.status, hash.stderr).toBe(0);
+    const config = join(dir, "check.yaml");
+    writeFileSync(config, `data_dir: ${join(dir, "check-data")}
+tenants:
+  - id: strata
+    sftp_users: [{ username: strata-sis, password_hash: "${hash.stdout.trim()}" }]
+    feeds: [{ folder: OneRoster, format: oneroster-csv, submission: manifest }]
+`);
+    const check = run(["config", "check", "--config", config]);
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    writeFileSync(config, "data_dir: 5\ntenants: nope\n");
+    expect(run(["config", "check", "--config", config]).status).toBe(1);
+
+    const validate = run(["validate", "--format", "oneroster-csv", writeBundle(DISTRICT), "--json"]);
+    expect(validate.status, validate.stderr).toBe(0);
+    expect(JSON.parse(validate.stdout)).toMatchObject({ status: "complete", rows: 17 });
+  });
+
+  it("serves: an SFTP upload through OpenSSH runs a job in a worker; /healthz answers", async () => {
+    const key = join(dir, "id_ed25519");
+    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sis@test", "-f", key], { env }).status).toBe(0);
+    const config = join(dir, "serve.yaml");
+    writeFileSync(config, `data_dir: ${join(dir, "data")}
+sftp: { listen: "127.0.0.1:0" }
+http: { listen: "127.0.0.1:0" }
+tenants:
+  - id: strata
+    sftp_users:
+      - username: strata-sis
+        authorized_keys: ["${readFileSync(`${key}.pub`, "utf8").trim()}"]
+    feeds:
+      - { folder: OneRoster, format: oneroster-csv, submission: manifest }
+`);
+    const child = spawn(exe, ["serve", "--config", config], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const event = (name: string) => lines().find((l) => l.event === name);
+    await until(`serve to be ready (output so far: ${out})`, () => event("ready") || child.exitCode !== null);
+    expect(child.exitCode, out).toBe(null);
+    const sftpPort = event("sftp")!.port as number;
+    const httpPort = event("http")!.port as number;
+
+    const local = join(dir, "upload");
+    mkdirSync(local);
+    const files = { ...DISTRICT, "manifest.csv": "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n" + Object.keys(DISTRICT).map((f) => `file.${f.replace(".csv", "")},bulk`).join("\n") + "\n" };
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(local, name), content);
+    writeFileSync(join(local, "nightly.done"), `<manifest>${Object.keys(files).map((n) => `<file name="${n}" checksum="" checksumhashtype="none"/>`).join("")}</manifest>`);
+    writeFileSync(join(dir, "batch"), `cd OneRoster\n${Object.keys(files).map((n) => `put ${n}`).join("\n")}\nput nightly.done\n`);
+    const up = spawnSync("sftp", ["-b", join(dir, "batch"), "-i", key, "-P", String(sftpPort), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "strata-sis@127.0.0.1"], { cwd: local, env, encoding: "utf8", timeout: 30_000 });
+    expect(up.status, up.stderr).toBe(0);
+
+    const job = await until(`the job (output so far: ${out})`, () => lines().find((l) => l.event === "job" && (l.status === "complete" || l.status === "failed")));
+    expect(job, out).toMatchObject({ status: "complete", tenant: "strata" });
+    const health = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+    expect(health.status).toBe(200);
+    child.kill("SIGTERM");
+    await until("serve to stop", () => child.exitCode !== null || child.signalCode !== null, 15_000);
+  });
+});
