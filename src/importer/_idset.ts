@@ -8,8 +8,12 @@
  * @module
  */
 
-/** Two independent 32-bit hashes of a string (FNV-1a and a multiplicative mix). */
-function hash(id: string): [number, number] {
+/** The two hashes of the last {@link hash} call: returned through these, not an array per call. */
+let ha = 0;
+let hb = 0;
+
+/** Two independent 32-bit hashes of a string (FNV-1a and a multiplicative mix), into `ha` and `hb`. */
+function hash(id: string): void {
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
   for (let i = 0; i < id.length; i++) {
@@ -19,7 +23,8 @@ function hash(id: string): [number, number] {
     b ^= b >>> 15;
   }
   // Zero marks an empty slot.
-  return [a >>> 0 || 1, b >>> 0];
+  ha = a >>> 0 || 1;
+  hb = b >>> 0;
 }
 
 /**
@@ -30,6 +35,8 @@ function hash(id: string): [number, number] {
 export class IdSet {
   #slots = new Uint32Array(2 * 1024);
   #size = 0;
+  /** The last id found: rows of a file often name the same school or class in a row, and ids are never removed. */
+  #last: string | undefined;
 
   get size(): number {
     return this.#size;
@@ -38,18 +45,23 @@ export class IdSet {
   add(id: string): void {
     // Grow past 70 % full: linear probing stays short, memory stays 12 bytes an id or less.
     if (this.#size + 1 > 0.7 * (this.#slots.length / 2)) this.#grow();
-    const [a, b] = hash(id);
-    if (this.#insert(this.#slots, a, b)) this.#size++;
+    hash(id);
+    if (this.#insert(this.#slots, ha, hb)) this.#size++;
   }
 
   has(id: string): boolean {
-    const [a, b] = hash(id);
+    if (id === this.#last) return true;
+    hash(id);
+    const a = ha, b = hb;
     const slots = this.#slots;
     const mask = (slots.length >> 1) - 1;
     for (let i = (a ^ b) & mask; ; i = (i + 1) & mask) {
       const x = slots[2 * i]!;
       if (x === 0) return false;
-      if (x === a && slots[2 * i + 1] === b) return true;
+      if (x === a && slots[2 * i + 1] === b) {
+        this.#last = id;
+        return true;
+      }
     }
   }
 

@@ -44,6 +44,8 @@ export class RunWriter {
   #at = 0;
   #n = 0;
   #offsets = new Uint32Array(1 << 16);
+  /** Each entry's length in bytes, header included. */
+  #lengths = new Uint32Array(1 << 16);
   #groups = new Uint16Array(1 << 16);
   /** This run's key groups (the part before the first NUL: the entity) by ordinal. */
   #groupNames: string[] = [];
@@ -79,6 +81,7 @@ export class RunWriter {
       const n = this.#n;
       if (n === this.#offsets.length) this.#grow();
       this.#offsets[n] = at;
+      this.#lengths[n] = 8 + k + v;
       this.#groups[n] = group;
     }
     this.#n++;
@@ -111,11 +114,13 @@ export class RunWriter {
 
   #writeSorted(fd: number, order: Uint32Array): void {
     const buf = this.#buf;
+    const offsets = this.#offsets;
+    const lengths = this.#lengths;
     let out = Buffer.allocUnsafe(1024 * 1024);
     let at = 0;
     for (let j = 0; j < order.length; j++) {
-      const start = this.#offsets[order[j]!]!;
-      const length = 8 + buf.readUInt32LE(start) + buf.readUInt32LE(start + 4);
+      const start = offsets[order[j]!]!;
+      const length = lengths[order[j]!]!;
       if (at + length > out.length) {
         writeAll(fd, out, at);
         at = 0;
@@ -154,6 +159,9 @@ export class RunWriter {
     const offsets = new Uint32Array(this.#offsets.length * 2);
     offsets.set(this.#offsets);
     this.#offsets = offsets;
+    const lengths = new Uint32Array(this.#lengths.length * 2);
+    lengths.set(this.#lengths);
+    this.#lengths = lengths;
     const groups = new Uint16Array(this.#groups.length * 2);
     groups.set(this.#groups);
     this.#groups = groups;
