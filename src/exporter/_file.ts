@@ -76,7 +76,7 @@ export function csvLine(values: readonly string[], s: CsvStyle): string {
   return line + s.eol;
 }
 
-const FLUSH_AT = 1 << 20;
+const BUFFER_BYTES = 1 << 20;
 
 /**
  * A file written under a hidden temporary name beside its final one.
@@ -88,7 +88,9 @@ const FLUSH_AT = 1 << 20;
 export class AtomicFile {
   readonly temp: string;
   #fd: number;
-  #buffer = "";
+  // Lines are encoded straight into one reused buffer: no growing string to flatten and copy.
+  #buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  #at = 0;
   bytes = 0;
 
   constructor(readonly path: string) {
@@ -97,16 +99,19 @@ export class AtomicFile {
   }
 
   write(text: string): void {
-    this.#buffer += text;
-    if (this.#buffer.length >= FLUSH_AT) this.#flush();
+    // 3 bytes per UTF-16 unit is UTF-8's worst case.
+    if (this.#at + text.length * 3 > this.#buffer.length) {
+      this.#flush();
+      if (text.length * 3 > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(text.length * 3);
+    }
+    this.#at += this.#buffer.write(text, this.#at);
   }
 
   #flush(): void {
-    const bytes = Buffer.from(this.#buffer);
-    this.#buffer = "";
     let done = 0;
-    while (done < bytes.length) done += writeSync(this.#fd, bytes, done, bytes.length - done);
-    this.bytes += bytes.length;
+    while (done < this.#at) done += writeSync(this.#fd, this.#buffer, done, this.#at - done);
+    this.bytes += this.#at;
+    this.#at = 0;
   }
 
   /** Flushes, syncs and renames into place: the file is whole on disk before anyone can see it. */

@@ -18,6 +18,7 @@ import { resolveField, type FieldSource, type Join } from "../model/joins.ts";
 
 export type Selection = { kind: "all" } | { kind: "delta"; after: number; upTo: number } | { kind: "one"; sourcedId: string };
 
+/** Valid until the next record is read: the generator refills the same object. */
 export interface SourceRecord {
   sourcedId: string;
   /** Every name the mapping reads → its value ("" when absent). */
@@ -72,6 +73,9 @@ export function* exportRecords(store: Store, tenant: string, entity: string, nam
   const plan = [...sources].map(([name, s]) => ({ name, join: s.join ? joins.indexOf(s.join) : -1, field: s.field, at: s.join ? -1 : slot.get(s.field)! }));
   const joinVia = joins.map((j) => slot.get(j.via)!);
   const joined: (Record<string, string> | undefined)[] = new Array(joins.length);
+  // One record object, refilled for each record: the caller uses it before asking for the next.
+  const values: Record<string, string> = Object.fromEntries(plan.map((p) => [p.name, ""]));
+  const current: SourceRecord = { sourcedId: "", values };
 
   const build = (sourcedId: string, record: StoredRecord, filter = true): SourceRecord | undefined => {
     readFields(record.body, slot, own);
@@ -80,10 +84,10 @@ export function* exportRecords(store: Store, tenant: string, entity: string, nam
     const st = slot.get("status");
     if (st !== undefined) own[st] = record.status;
     for (let j = 0; j < joins.length; j++) joined[j] = cache.get(joins[j]!, own[joinVia[j]!]!);
-    const values: Record<string, string> = {};
     for (const p of plan) values[p.name] = p.at >= 0 ? own[p.at]! : (joined[p.join]?.[p.field] ?? "");
     if (filter) for (const [name, wanted] of filters) if (values[name] !== wanted) return undefined;
-    return { sourcedId, values };
+    current.sourcedId = sourcedId;
+    return current;
   };
 
   if (selection.kind === "one") {

@@ -162,17 +162,16 @@ function exportMapped(store: Store, dataDir: string, job: JobRecord, folder: str
     const targets = mapping.targets;
     const line: string[] = new Array(targets.length);
     for (const r of exportRecords(store, req.tenant, p.entity!, mapping.sources, p.where ?? {}, selection)) {
-      const m = mapping.apply(r.values);
-      if (m.errors.length > 0) {
+      const errors = mapping.applyInto(r.values, line);
+      if (errors) {
         if (!results) {
           mkdirSync(join(tenantRoot(dataDir, req.tenant), "results"), { recursive: true });
           results = new ResultsWriter(join(tenantRoot(dataDir, req.tenant), "results", `${job.id}.csv`));
         }
-        results.write({ file: name, line: 0, entity: p.entity!, sourcedId: r.sourcedId, action: "skip", status: "ERROR", message: m.errors.join("; ") });
+        results.write({ file: name, line: 0, entity: p.entity!, sourcedId: r.sourcedId, action: "skip", status: "ERROR", message: errors.join("; ") });
         skipped++;
         continue;
       }
-      for (let i = 0; i < targets.length; i++) line[i] = m.values[targets[i]!] ?? "";
       out.write(csvLine(line, style));
       rows++;
     }

@@ -48,6 +48,11 @@ export interface CompiledMapping {
   readonly sources: readonly string[];
   /** map one record; errors name the field, the value and what to do */
   apply(record: Record<string, string>): MappedRecord;
+  /**
+   * Map one record into `out` (target order) without making an object of it:
+   * the export's hot loop. Returns the errors, or undefined when there are none.
+   */
+  applyInto(record: Record<string, string>, out: string[]): string[] | undefined;
   /** targets whose blank source value means "keep the stored value" (blank: keep, the default for imports) */
   readonly keepBlank: readonly string[];
 }
@@ -145,36 +150,60 @@ function compileField(raw: unknown, path: string, sources: string[]): CompiledFi
   };
 }
 
+/** Why a field has no value: allocated only on failure, so a clean row makes no garbage for it. */
+class Failure {
+  constructor(readonly message: string) {}
+}
+
+function sourceValue(f: CompiledField, record: Record<string, string>): string {
+  const v = f.from === undefined ? "" : (record[f.from] ?? "");
+  return v !== "" && isBlank(v) ? "" : v;
+}
+
+/** One field's value: codes, then the transform chain. */
+function mapValue(f: CompiledField, record: Record<string, string>): string | Failure {
+  let v = sourceValue(f, record);
+  if (v !== "" && f.exact) {
+    const code = f.exact.get(v) ?? f.folded!.get(v.trim().toLowerCase()) ?? f.fallback;
+    if (code === undefined) return new Failure(`${f.label}: value ${quoteValue(v)} has no code mapping; add it to codes or set default`);
+    v = code;
+  }
+  if (f.chain) {
+    try {
+      v = f.chain(v, record);
+    } catch (err) {
+      if (!(err instanceof TransformError)) throw err;
+      return new Failure(`${f.label}: ${err.message}`);
+    }
+  }
+  return v;
+}
+
 function applyFields(fields: readonly CompiledField[], record: Record<string, string>): MappedRecord {
   const values: Record<string, string> = {};
   const errors: string[] = [];
   let keepBlank: string[] | undefined;
   for (const f of fields) {
-    let v = f.from === undefined ? "" : (record[f.from] ?? "");
-    if (v !== "" && isBlank(v)) v = "";
-    const blank = v === "";
-    if (!blank && f.exact) {
-      const code = f.exact.get(v) ?? f.folded!.get(v.trim().toLowerCase()) ?? f.fallback;
-      if (code === undefined) {
-        errors.push(`${f.label}: value ${quoteValue(v)} has no code mapping; add it to codes or set default`);
-        continue;
-      }
-      v = code;
-    }
-    if (f.chain) {
-      try {
-        v = f.chain(v, record);
-      } catch (err) {
-        if (!(err instanceof TransformError)) throw err;
-        errors.push(`${f.label}: ${err.message}`);
-        continue;
-      }
+    const v = mapValue(f, record);
+    if (v instanceof Failure) {
+      errors.push(v.message);
+      continue;
     }
     values[f.target] = v;
     // A value the transform made up from nothing (const:) is meant to be written, so only a blank result keeps.
-    if (blank && f.keep && v === "") (keepBlank ??= []).push(f.target);
+    if (f.keep && v === "" && sourceValue(f, record) === "") (keepBlank ??= []).push(f.target);
   }
   return keepBlank ? { values, errors, keepBlank } : { values, errors };
+}
+
+function applyInto(fields: readonly CompiledField[], record: Record<string, string>, out: string[]): string[] | undefined {
+  let errors: string[] | undefined;
+  for (let i = 0; i < fields.length; i++) {
+    const v = mapValue(fields[i]!, record);
+    if (v instanceof Failure) (errors ??= []).push(v.message);
+    else out[i] = v;
+  }
+  return errors;
 }
 
 /**
@@ -212,5 +241,6 @@ export function compileMapping(fields: FieldMapping[], context: string): Compile
     sources: Object.freeze(sources),
     keepBlank: Object.freeze(compiled.filter((f) => f.keep).map((f) => f.target)),
     apply: (record) => applyFields(frozen, record),
+    applyInto: (record, out) => applyInto(frozen, record, out),
   };
 }
