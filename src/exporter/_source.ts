@@ -125,18 +125,26 @@ export function* exportRecords(store: Store, tenant: string, entity: string, nam
  * same few thousand classes over and over. Bounded; cleared when full.
  */
 class JoinCache {
-  #map = new Map<string, Record<string, string> | undefined>();
+  #maps = new Map<Join, Map<string, Record<string, string> | undefined>>();
+  #size = 0;
   constructor(readonly store: Store, readonly tenant: string) {}
 
   get(join: Join, raw: string): Record<string, string> | undefined {
-    const id = join.many ? raw.split(",")[0]!.trim() : raw;
+    const comma = join.many ? raw.indexOf(",") : -1;
+    const id = comma >= 0 ? raw.slice(0, comma).trim() : raw;
     if (id === "") return undefined;
-    const key = `${join.entity}\x00${id}`;
-    if (this.#map.has(key)) return this.#map.get(key);
+    let map = this.#maps.get(join);
+    if (!map) this.#maps.set(join, (map = new Map()));
+    const hit = map.get(id);
+    if (hit !== undefined || map.has(id)) return hit;
     const bytes = this.store.records.getBinary(recordKey(this.tenant, join.entity, id));
     const fields = bytes ? fieldsOf(id, decodeRecord(bytes)) : undefined;
-    if (this.#map.size >= 50_000) this.#map.clear();
-    this.#map.set(key, fields);
+    if (++this.#size > 50_000) {
+      this.#maps.clear();
+      this.#size = 1;
+      this.#maps.set(join, (map = new Map()));
+    }
+    map.set(id, fields);
     return fields;
   }
 }
