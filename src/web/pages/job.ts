@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { html } from "hono/html";
 import { firstResults } from "../../importer/results-read.ts";
 import { DEFAULT_THRESHOLDS, type Limit, type Thresholds } from "../../importer/thresholds.ts";
@@ -78,7 +79,7 @@ ${errors.length
 <tbody>${errors.map((r) => html`<tr><td>${r.file}</td><td class="num">${r.line}</td><td class="mono">${r.sourcedId}</td><td>${r.message}</td></tr>`)}</tbody></table></div>
 <p class="small muted">The first ${errors.length} errors; every row is in the results file.</p>`
     : html`<p class="muted">No row was rejected.</p>`}
-<div class="actions"><a class="button" href="/api/jobs/${job.id}/results.csv" download>Download the results CSV</a></div>
+${existsSync(job.resultsPath) ? html`<div class="actions"><a class="button" href="/api/jobs/${job.id}/results.csv" download>Download the results CSV</a></div>` : ""}
 <h2>Events</h2>
 <div class="scroll"><table><thead><tr><th>Time</th><th>Event</th><th>Details</th></tr></thead><tbody>${events.map(({ time, event, ...rest }) =>
     html`<tr><td class="small">${time}</td><td>${event}</td><td class="small mono">${JSON.stringify(rest)}</td></tr>`)}</tbody></table></div>`;
