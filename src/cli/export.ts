@@ -47,7 +47,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
   try {
     const job = newExportJob(store, { tenant: tenantId, profile, timeZone: config.time_zone, ...(parsed.values.record ? { testRecord: parsed.values.record } : {}) }, "cli");
     const done = await runExportJob(store, config.data_dir, job);
-    process.stdout.write(`${JSON.stringify({ job: done.id, status: done.status, file: done.exported?.file ?? null, rows: done.exported?.rows ?? 0, message: done.message })}\n`);
+    const seconds = done.startedAt && done.finishedAt ? (Date.parse(done.finishedAt) - Date.parse(done.startedAt)) / 1000 : null;
+    process.stdout.write(`${JSON.stringify({ job: done.id, status: done.status, file: done.exported?.file ?? null, rows: done.exported?.rows ?? 0, seconds, message: done.message })}\n`);
     return done.status === "complete" ? 0 : done.status === "incomplete" ? 1 : 2;
   } finally {
     await store.close();

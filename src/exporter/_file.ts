@@ -42,6 +42,8 @@ export interface CsvStyle {
   delimiter: string;
   quote: string;
   quoteAll: boolean;
+  /** Matches a value that must be quoted (one regex scan beats four includes() per value). */
+  needsQuote: RegExp;
   eol: string;
   bom: boolean;
   header: boolean;
@@ -49,10 +51,14 @@ export interface CsvStyle {
 
 /** The CSV style of a profile's `file` settings; defaults: comma, `"`, quote when needed, CRLF (RFC 4180), no BOM, a header. */
 export function csvStyle(file: ExportFile | undefined): CsvStyle {
+  const delimiter = file?.delimiter ?? ",";
+  const quote = file?.quote ?? '"';
+  const escape = (c: string) => c.replace(/[\\\]^-]/g, "\\$&");
   return {
-    delimiter: file?.delimiter ?? ",",
-    quote: file?.quote ?? '"',
+    delimiter,
+    quote,
     quoteAll: file?.quote_all === true,
+    needsQuote: new RegExp(`[${escape(delimiter)}${escape(quote)}\r\n]`),
     eol: file?.line_ending === "lf" ? "\n" : "\r\n",
     bom: file?.encoding === "utf-8-bom",
     header: file?.header !== false,
@@ -69,7 +75,7 @@ export function csvLine(values: readonly string[], s: CsvStyle): string {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (i > 0) line += s.delimiter;
-    if (s.quote !== "" && (s.quoteAll || v.includes(s.delimiter) || v.includes(s.quote) || v.includes("\n") || v.includes("\r"))) {
+    if (s.quote !== "" && (s.quoteAll || s.needsQuote.test(v))) {
       line += s.quote + v.replaceAll(s.quote, s.quote + s.quote) + s.quote;
     } else line += v;
   }

@@ -53,9 +53,16 @@ function fieldsOf(sourcedId: string, r: StoredRecord): Record<string, string> {
 /**
  * Reads records for an export.
  *
- * @example for (const r of exportRecords(store, "strata", "users", ["sourcedId", "sex"], { role: "student" }, { kind: "all" })) …
+ * Calls `visit` for each record (a callback, not a generator: a million
+ * resumptions and result objects were a tenth of an export); `visit`
+ * returns false to stop.
+ *
+ * @example forEachExportRecord(store, "strata", "users", ["sourcedId", "sex"], { role: "student" }, { kind: "all" }, (r) => console.log(r.values.sex));
  */
-export function* exportRecords(store: Store, tenant: string, entity: string, names: readonly string[], where: Record<string, string>, selection: Selection): Generator<SourceRecord> {
+export function forEachExportRecord(
+  store: Store, tenant: string, entity: string, names: readonly string[], where: Record<string, string>, selection: Selection,
+  visit: (r: SourceRecord) => boolean | void,
+): void {
   const sources = new Map<string, FieldSource>();
   for (const n of [...names, ...Object.keys(where)]) {
     const s = resolveField(entity, n);
@@ -94,17 +101,18 @@ export function* exportRecords(store: Store, tenant: string, entity: string, nam
     const bytes = store.records.getBinary(recordKey(tenant, entity, selection.sourcedId));
     if (!bytes) return;
     // A test export writes the chosen record whatever the filter says: that is what it is for.
-    yield build(selection.sourcedId, decodeRecord(bytes), false)!;
+    visit(build(selection.sourcedId, decodeRecord(bytes), false)!);
     return;
   }
   if (selection.kind === "all") {
     const range = recordRange(tenant, entity);
     const cut = range.start.length;
-    for (const { key, value } of store.records.getRange(range)) {
+    // The string handle: LMDB's bytes become the string directly, with no Buffer per record in between.
+    for (const { key, value } of store.recordTexts.getRange(range)) {
       const record = decodeRecord(value);
       if (record.status !== "active" && !("status" in where)) continue;
       const r = build((key as string).slice(cut), record);
-      if (r) yield r;
+      if (r && visit(r) === false) return;
     }
     return;
   }
@@ -116,7 +124,7 @@ export function* exportRecords(store: Store, tenant: string, entity: string, nam
     const record = decodeRecord(bytes);
     if (record.seq !== change.seq) continue;
     const r = build(change.sourcedId, record);
-    if (r) yield r;
+    if (r && visit(r) === false) return;
   }
 }
 

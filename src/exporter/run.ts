@@ -22,7 +22,7 @@ import { appendJobEvent, newJobId, saveJob, type JobRecord } from "../store/jobs
 import type { Store } from "../store/mod.ts";
 import { decodeBody, decodeRecord } from "../store/record.ts";
 import { AtomicFile, csvLine, csvStyle, dateTokens, fillPattern, freeName, type Tokens } from "./_file.ts";
-import { exportRecords, type Selection } from "./_source.ts";
+import { forEachExportRecord, type Selection } from "./_source.ts";
 import { exportOneRoster } from "./oneroster.ts";
 import { pushFile } from "./push.ts";
 
@@ -161,7 +161,7 @@ function exportMapped(store: Store, dataDir: string, job: JobRecord, folder: str
     if (style.header) out.write(csvLine(mapping.targets, style));
     const targets = mapping.targets;
     const line: string[] = new Array(targets.length);
-    for (const r of exportRecords(store, req.tenant, p.entity!, mapping.sources, p.where ?? {}, selection)) {
+    forEachExportRecord(store, req.tenant, p.entity!, mapping.sources, p.where ?? {}, selection, (r) => {
       const errors = mapping.applyInto(r.values, line);
       if (errors) {
         if (!results) {
@@ -170,11 +170,11 @@ function exportMapped(store: Store, dataDir: string, job: JobRecord, folder: str
         }
         results.write({ file: name, line: 0, entity: p.entity!, sourcedId: r.sourcedId, action: "skip", status: "ERROR", message: errors.join("; ") });
         skipped++;
-        continue;
+        return;
       }
       out.write(csvLine(line, style));
       rows++;
-    }
+    });
     if (rows === 0 && skipped === 0 && selection.kind !== "all") {
       out.abort();
       return { file: null, rows, skipped, bytes: 0 };
@@ -199,12 +199,12 @@ export function previewExport(store: Store, tenant: string, profile: ExportProfi
   const mapping = compileMapping(profile.fields ?? [], `exports.${profile.name}.fields`);
   const rows: string[][] = [];
   const errors: string[] = [];
-  for (const r of exportRecords(store, tenant, profile.entity!, mapping.sources, profile.where ?? {}, { kind: "all" })) {
+  forEachExportRecord(store, tenant, profile.entity!, mapping.sources, profile.where ?? {}, { kind: "all" }, (r) => {
     const m = mapping.apply(r.values);
     if (m.errors.length) errors.push(`${r.sourcedId}: ${m.errors.join("; ")}`);
     else rows.push(mapping.targets.map((t) => m.values[t] ?? ""));
-    if (rows.length + errors.length >= n) break;
-  }
+    return rows.length + errors.length < n;
+  });
   return { columns: [...mapping.targets], rows, errors };
 }
 
