@@ -57,6 +57,14 @@ const nativePlugin = {
       return { path: basename(file), namespace: "rb-native" };
     });
     build.onLoad({ filter: /[\\/]src[\\/]main\.ts$/ }, (args) => ({ contents: withoutDenoMain(readFileSync(args.path, "utf8")), loader: "ts" }));
+    // ordered-binary (lmdb's key codec) builds its string reader with a *direct* eval of code
+    // that names the module's own `position`, `fromCharCode`, `finishUtf8` and `readString`.
+    // Its ES build is scope-hoisted into the bundle, where esbuild renames those (position4, …)
+    // and the eval'd reader then reads another module's `position` (msgpackr's): every string
+    // key read (getRange, getKeys) loops forever, growing an array until V8 dies with "invalid
+    // size error". Its CommonJS build is wrapped in its own function scope, which esbuild leaves
+    // unrenamed because of the eval (bundle() checks that this build is the one bundled).
+    build.onResolve({ filter: /^ordered-binary$/ }, (args) => ({ path: createRequire(args.importer).resolve("ordered-binary") }));
     build.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: "msgpackr-extract", namespace: "rb-stub" }));
     build.onLoad({ filter: /.*/, namespace: "rb-gyp" }, (args) => ({
       contents: `module.exports = () => require(${loader}).loadNative(${JSON.stringify(args.path)});`,
@@ -98,8 +106,12 @@ async function bundle(entry, outfile, banner) {
     plugins: [nativePlugin],
     logLevel: "warning",
     legalComments: "none",
+    metafile: true,
   });
   if (result.errors.length) throw new Error(`esbuild failed for ${entry}`);
+  const inputs = Object.keys(result.metafile.inputs).map((p) => p.replace(/\\/g, "/"));
+  const hoisted = inputs.filter((p) => /node_modules\/ordered-binary\/(?!dist\/index\.cjs$)[^/]*\.[cm]?js$/.test(p));
+  if (hoisted.length) throw new Error(`${entry}: ordered-binary bundled from ${hoisted.join(", ")}, not its CommonJS build (see nativePlugin)`);
 }
 
 rmSync(WORK, { recursive: true, force: true });

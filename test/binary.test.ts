@@ -85,6 +85,32 @@ tenants:
     expect(JSON.parse(validate.stdout)).toMatchObject({ status: "complete", rows: 17 });
   });
 
+  it("imports a bundle twice (reads stored records) and runs an export", () => {
+    // Reading string keys back (the plan walk, an export) goes through lmdb's ordered-binary
+    // key codec, whose eval'd string reader broke when esbuild renamed its variables.
+    const data = join(dir, "import-data");
+    const bundle = writeBundle(DISTRICT);
+    const args = ["import", "--data-dir", data, "--tenant", "strata", "--format", "oneroster-csv", bundle, "--json"];
+    const first = run(args);
+    expect(first.status, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ status: "complete", rows: 17, counts: { users: { created: 4, unchanged: 0 } } });
+    const again = run([...args, "--reprocess"]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: "complete", rows: 17, counts: { users: { created: 0, updated: 0, deleted: 0, unchanged: 4 } } });
+
+    const config = join(dir, "export.yaml");
+    writeFileSync(config, `data_dir: ${data}
+tenants:
+  - id: strata
+    exports: [{ name: plain, entity: users, fields: [{ from: sourcedId, to: id }] }]
+`);
+    const exported = run(["export", "run", "--config", config, "strata", "plain"]);
+    expect(exported.status, exported.stdout + exported.stderr).toBe(0);
+    const result = JSON.parse(exported.stdout) as { status: string; rows: number; file: string };
+    expect(result).toMatchObject({ status: "complete", rows: 4 });
+    expect(readFileSync(join(data, "tenants", "strata", result.file), "utf8").trim().split(/\r?\n/)).toEqual(["id", "t1u", "u1", "u2", "u3"]);
+  });
+
   it("serves: an SFTP upload through OpenSSH runs a job in a worker; /healthz answers", async () => {
     const key = join(dir, "id_ed25519");
     expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sis@test", "-f", key], { env }).status).toBe(0);
