@@ -26,11 +26,12 @@ export interface SourceRecord {
 }
 
 const US = "\x1f";
+const RS = "\x1e";
 
-/** Reads the fields named in `slot` out of an encoded body (record.ts: name US value US …) into `out`; absent ones are "". */
-function readFields(body: string, slot: ReadonlyMap<string, number>, out: string[]): void {
+/** Reads the fields named in `slot` out of an encoded body (record.ts: name US value US …) starting at `from` into `out`; absent ones are "". */
+function readFields(body: string, from: number, slot: ReadonlyMap<string, number>, out: string[]): void {
   out.fill("");
-  let i = 0;
+  let i = from;
   while (i < body.length) {
     const j = body.indexOf(US, i);
     if (j < 0) return;
@@ -84,18 +85,20 @@ export function forEachExportRecord(
   const values: Record<string, string> = Object.fromEntries(plan.map((p) => [p.name, ""]));
   const current: SourceRecord = { sourcedId: "", values };
 
-  const build = (sourcedId: string, record: StoredRecord, filter = true): SourceRecord | undefined => {
-    readFields(record.body, slot, own);
-    const sid = slot.get("sourcedId");
+  const sid = slot.get("sourcedId");
+  const st = slot.get("status");
+  /** `text` holds the body from `bodyAt` (a whole stored record's text, or just a body at 0). */
+  const fill = (sourcedId: string, status: string, text: string, bodyAt: number, filter: boolean): SourceRecord | undefined => {
+    readFields(text, bodyAt, slot, own);
     if (sid !== undefined) own[sid] = sourcedId;
-    const st = slot.get("status");
-    if (st !== undefined) own[st] = record.status;
+    if (st !== undefined) own[st] = status;
     for (let j = 0; j < joins.length; j++) joined[j] = cache.get(joins[j]!, own[joinVia[j]!]!);
     for (const p of plan) values[p.name] = p.at >= 0 ? own[p.at]! : (joined[p.join]?.[p.field] ?? "");
     if (filter) for (const [name, wanted] of filters) if (values[name] !== wanted) return undefined;
     current.sourcedId = sourcedId;
     return current;
   };
+  const build = (sourcedId: string, record: StoredRecord, filter = true) => fill(sourcedId, record.status, record.body, 0, filter);
 
   if (selection.kind === "one") {
     const bytes = store.records.getBinary(recordKey(tenant, entity, selection.sourcedId));
@@ -108,10 +111,15 @@ export function forEachExportRecord(
     const range = recordRange(tenant, entity);
     const cut = range.start.length;
     // The string handle: LMDB's bytes become the string directly, with no Buffer per record in between.
+    const anyStatus = "status" in where;
     for (const { key, value } of store.recordTexts.getRange(range)) {
-      const record = decodeRecord(value);
-      if (record.status !== "active" && !("status" in where)) continue;
-      const r = build((key as string).slice(cut), record);
+      // The record's text is `seq RS job RS modifiedAt RS status RS body` (store/record.ts): read
+      // status and body in place rather than decoding a record object per row.
+      const c = value.indexOf(RS, value.indexOf(RS, value.indexOf(RS) + 1) + 1);
+      const d = value.indexOf(RS, c + 1);
+      const active = d - c === 7 && value.startsWith("active", c + 1);
+      if (!active && !anyStatus) continue;
+      const r = fill((key as string).slice(cut), active ? "active" : value.slice(c + 1, d), value, d + 1, true);
       if (r && visit(r) === false) return;
     }
     return;

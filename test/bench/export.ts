@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -39,7 +40,7 @@ const GIVEN = ["Ada", "Alan", "Grace", "Emmy", "Omar", "Sophia", "Liam", "Noah",
 const FAMILY = ["Lovelace", "Turing", "Hopper", "Noether", "Kowalski", "Rodriguez", "Nguyen", "Okafor"];
 
 /** Writes `users` users (and 200 schools) straight into a store, as an import would leave them. */
-export function fill(dataDir: string, users: number): void {
+export async function fill(dataDir: string, users: number): Promise<void> {
   const store = openStore(dataDir);
   let seq = 0;
   const now = Date.now();
@@ -61,7 +62,8 @@ export function fill(dataDir: string, users: number): void {
     });
   }
   store.meta.putSync(seqKey("district"), seq);
-  void store.close();
+  // Closed (and flushed) before the export starts, so that it does not share the disk with our writes.
+  await store.close();
 }
 
 export const CONFIG = (dataDir: string) => `data_dir: ${dataDir}
@@ -86,7 +88,9 @@ tenants:
 
 async function one(base: string, users: number): Promise<ExportFigure> {
   const dataDir = join(base, `d${users}`);
-  fill(dataDir, users);
+  await fill(dataDir, users);
+  // The fill's dirty pages reach the disk first: the export's own fsync must not wait behind them.
+  spawnSync("sync");
   const config = join(base, `c${users}.yaml`);
   writeFileSync(config, CONFIG(dataDir));
   const [command, ...prefix] = CLI.endsWith(".mjs") ? [process.execPath, CLI] : [CLI];
