@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DISTRICT, tempDir, writeBundle } from "./_bundle.ts";
 import { until } from "./_until.ts";
+import { putBundleOverSftp, sftpTenantConfig } from "./_sftp_drop.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const BUILT = join(ROOT, "dist", "rosterbox");
@@ -112,20 +113,9 @@ tenants:
   });
 
   it("serves: an SFTP upload through OpenSSH runs a job in a worker; /healthz answers", async () => {
-    const key = join(dir, "id_ed25519");
-    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sis@test", "-f", key], { env }).status).toBe(0);
+    const { key, yaml } = sftpTenantConfig(dir, env);
     const config = join(dir, "serve.yaml");
-    writeFileSync(config, `data_dir: ${join(dir, "data")}
-sftp: { listen: "127.0.0.1:0" }
-http: { listen: "127.0.0.1:0" }
-tenants:
-  - id: strata
-    sftp_users:
-      - username: strata-sis
-        authorized_keys: ["${readFileSync(`${key}.pub`, "utf8").trim()}"]
-    feeds:
-      - { folder: OneRoster, format: oneroster-csv, submission: manifest }
-`);
+    writeFileSync(config, yaml);
     const child = spawn(exe, ["serve", "--config", config], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);
     let out = "";
@@ -138,13 +128,7 @@ tenants:
     const sftpPort = event("sftp")!.port as number;
     const httpPort = event("http")!.port as number;
 
-    const local = join(dir, "upload");
-    mkdirSync(local);
-    const files = { ...DISTRICT, "manifest.csv": "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n" + Object.keys(DISTRICT).map((f) => `file.${f.replace(".csv", "")},bulk`).join("\n") + "\n" };
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(local, name), content);
-    writeFileSync(join(local, "nightly.done"), `<manifest>${Object.keys(files).map((n) => `<file name="${n}" checksum="" checksumhashtype="none"/>`).join("")}</manifest>`);
-    writeFileSync(join(dir, "batch"), `cd OneRoster\n${Object.keys(files).map((n) => `put ${n}`).join("\n")}\nput nightly.done\n`);
-    const up = spawnSync("sftp", ["-b", join(dir, "batch"), "-i", key, "-P", String(sftpPort), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "strata-sis@127.0.0.1"], { cwd: local, env, encoding: "utf8", timeout: 30_000 });
+    const up = putBundleOverSftp(dir, sftpPort, key, env);
     expect(up.status, up.stderr).toBe(0);
 
     const job = await until(`the job (output so far: ${out})`, () => lines().find((l) => l.event === "job" && (l.status === "complete" || l.status === "failed")));

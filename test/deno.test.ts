@@ -6,10 +6,11 @@
  * Deno comes from npm (devDependency `deno`); the OpenSSH client from the OS.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DISTRICT, tempDir } from "./_bundle.ts";
+import { tempDir } from "./_bundle.ts";
+import { putBundleOverSftp, sftpTenantConfig } from "./_sftp_drop.ts";
 import { CLI } from "./_serve.ts";
 import { until } from "./_until.ts";
 
@@ -27,19 +28,9 @@ afterAll(() => {
 describe.skipIf(!haveDeno)("serve under Deno", () => {
   it("takes an SFTP upload, completes the job, and the API shows it", async () => {
     const dir = tempDir("rosterbox-deno-");
-    const key = join(dir, "id_ed25519");
-    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+    const { key, yaml } = sftpTenantConfig(dir);
     const config = join(dir, "rosterbox.yaml");
-    writeFileSync(config, `data_dir: ${join(dir, "data")}
-sftp: { listen: "127.0.0.1:0" }
-http: { listen: "127.0.0.1:0" }
-tenants:
-  - id: strata
-    sftp_users:
-      - { username: strata-sis, authorized_keys: ["${readFileSync(`${key}.pub`, "utf8").trim()}"] }
-    feeds:
-      - { folder: OneRoster, format: oneroster-csv, submission: manifest }
-`);
+    writeFileSync(config, yaml);
     const token = spawnSync(process.execPath, [CLI, "token", "create", "--config", config, "--name", "smoke"], { encoding: "utf8" }).stdout.trim();
     const child = spawn(DENO, ["run", "-A", join(ROOT, "src", "main.ts"), "serve", "--config", config], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);
@@ -52,13 +43,7 @@ tenants:
     const sftpPort = lines().find((l) => l.event === "sftp")!.port;
     const httpPort = lines().find((l) => l.event === "http")!.port;
 
-    const local = join(dir, "upload");
-    mkdirSync(local);
-    const files = { ...DISTRICT, "manifest.csv": "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n" + Object.keys(DISTRICT).map((f) => `file.${f.replace(".csv", "")},bulk`).join("\n") + "\n" };
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(local, name), content);
-    writeFileSync(join(local, "nightly.done"), `<manifest>${Object.keys(files).map((n) => `<file name="${n}" checksum="" checksumhashtype="none"/>`).join("")}</manifest>`);
-    writeFileSync(join(dir, "batch"), `cd OneRoster\n${Object.keys(files).map((n) => `put ${n}`).join("\n")}\nput nightly.done\n`);
-    const up = spawnSync("sftp", ["-b", join(dir, "batch"), "-i", key, "-P", String(sftpPort), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "strata-sis@127.0.0.1"], { encoding: "utf8", cwd: local, timeout: 60_000 });
+    const up = putBundleOverSftp(dir, Number(sftpPort), key);
     expect(up.status, up.stderr).toBe(0);
 
     const done = await until("the job", () => lines().find((l) => l.event === "job" && l.status === "complete"), 60_000);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { JobRecord } from "../../store/jobs.ts";
+import { totals as sumCounts } from "../../importer/counts.ts";
 
 export interface JobJson {
   id: string;
@@ -25,15 +26,7 @@ export interface JobJson {
 
 /** @example c.json(jobJson(job)) */
 export function jobJson(job: JobRecord): JobJson {
-  const totals = { rows: job.rows, created: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
-  for (const c of Object.values(job.counts)) {
-    totals.created += c.created;
-    totals.updated += c.updated;
-    totals.deleted += c.deleted;
-    totals.unchanged += c.unchanged;
-    totals.errors += c.errors;
-    totals.warnings += c.warnings;
-  }
+  const totals = { rows: job.rows, ...sumCounts(job.counts) };
   const p = job.progress;
   const toApply = totals.created + totals.updated + totals.deleted;
   const progress = job.status === "running" && p
