@@ -53,10 +53,9 @@ function skipUnless(name: string, ctx: { skip: () => void }): void {
 
 beforeAll(async () => {
   dir = tempDir();
-  port = 40_000 + Math.floor(Math.random() * 10_000);
   const config = join(dir, "rosterbox.yaml");
   writeFileSync(config, `data_dir: ${join(dir, "data")}
-sftp: { listen: "127.0.0.1:${port}" }
+sftp: { listen: "127.0.0.1:0" }
 tenants:
   - id: strata
     sftp_users:
@@ -67,7 +66,10 @@ tenants:
   const served = spawnServe(config);
   child = served.child;
   lines = served.lines;
-  await until("the SFTP server", () => lines().some((l) => l.event === "sftp"));
+  // Port 0: the system picks a free one (a fixed random one could be taken), logged by serve.
+  const started = await until("the SFTP server", () => lines().find((l) => l.event === "sftp") ?? (child!.exitCode !== null && { failed: served.output() }));
+  if ("failed" in started) throw new Error(`serve exited: ${String(started.failed)}`);
+  port = Number(started.port);
 });
 afterAll(() => {
   child?.kill("SIGKILL");

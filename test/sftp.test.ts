@@ -31,10 +31,9 @@ describe("the SFTP server", () => {
     const dir = tempDir();
     const key = join(dir, "id_ed25519");
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sis@test", "-f", key]);
-    const port = 40_000 + Math.floor(Math.random() * 10_000);
     const config = join(dir, "rosterbox.yaml");
     writeFileSync(config, `data_dir: ${join(dir, "data")}
-sftp: { listen: "127.0.0.1:${port}", max_auth_failures: 3, ban_seconds: 60, max_file_bytes: 100000 }
+sftp: { listen: "127.0.0.1:0", max_auth_failures: 3, ban_seconds: 60, max_file_bytes: 100000 }
 tenants:
   - id: strata
     sftp_users:
@@ -46,7 +45,10 @@ tenants:
 `);
     const { child, lines } = spawnServe(config);
     children.push(child);
-    await until("the SFTP server", () => lines().some((l) => l.event === "sftp"));
+    // Port 0: the system picks a free one (a fixed random one could be taken), logged by serve.
+    const started = await until("the SFTP server", () => lines().find((l) => l.event === "sftp") ?? (child.exitCode !== null && { exited: true }));
+    expect(started).not.toHaveProperty("exited");
+    const port = Number(started.port);
     expect(lines().find((l) => l.event === "sftp")!.host_keys).toEqual([expect.stringMatching(/^SHA256:/), expect.stringMatching(/^SHA256:/)]);
 
     const local = join(dir, "upload");
