@@ -1,7 +1,7 @@
 /**
  * /metrics in the Prometheus text format: jobs by state (from the store),
- * and counters this process has seen since it started (rows imported, SFTP
- * logins, sessions, bytes, bans). Counters restart at zero with the process,
+ * and counters this process has seen since it started (rows imported and
+ * exported, SFTP sessions, failed logins, bytes uploaded, denials, bans). Counters restart at zero with the process,
  * which Prometheus' rate() expects.
  *
  * @module
@@ -23,9 +23,7 @@ export class Metrics {
   jobsEnded = new Map<string, number>();
   sftpLogins = 0;
   sftpLoginFailures = 0;
-  sftpSessions = 0;
   sftpBytesIn = 0;
-  sftpBytesOut = 0;
   sftpDenials = 0;
   sftpBans = 0;
   webLoginFailures = 0;
@@ -34,11 +32,9 @@ export class Metrics {
   sftpEvent(event: string, fields: Record<string, unknown>): void {
     const bytes = typeof fields.bytes === "number" ? fields.bytes : 0;
     switch (event) {
-      case "sftp.login": this.sftpLogins++; this.sftpSessions++; break;
-      case "sftp.logout": this.sftpSessions = Math.max(0, this.sftpSessions - 1); break;
+      case "sftp.login": this.sftpLogins++; break;
       case "sftp.login_failed": this.sftpLoginFailures++; break;
       case "sftp.upload": this.sftpBytesIn += bytes; break;
-      case "sftp.download": this.sftpBytesOut += bytes; break;
       case "sftp.denied": this.sftpDenials++; break;
       case "sftp.banned": this.sftpBans++; break;
     }
@@ -69,10 +65,11 @@ export class Metrics {
     metric("rosterbox_rows_imported_total", "counter", "Rows applied (created, updated, deleted, unchanged) since the process started.", [["", this.rowsImported]]);
     metric("rosterbox_row_errors_total", "counter", "Rows rejected since the process started.", [["", this.rowErrors]]);
     metric("rosterbox_rows_exported_total", "counter", "Rows written to export files since the process started.", [["", this.rowsExported]]);
-    metric("rosterbox_sftp_sessions", "gauge", "Open SFTP sessions.", [["", this.sftpSessions]]);
-    metric("rosterbox_sftp_logins_total", "counter", "Successful SFTP logins.", [["", this.sftpLogins]]);
+    // Sessions opened (one per successful login); the server reports no session end yet, so no open-sessions gauge.
+    metric("rosterbox_sftp_sessions_total", "counter", "SFTP sessions opened (successful logins).", [["", this.sftpLogins]]);
     metric("rosterbox_sftp_login_failures_total", "counter", "Failed SFTP logins.", [["", this.sftpLoginFailures]]);
-    metric("rosterbox_sftp_bytes_total", "counter", "SFTP bytes transferred.", [['{direction="upload"}', this.sftpBytesIn], ['{direction="download"}', this.sftpBytesOut]]);
+    // Uploads only: the SFTP server's download event does not carry a byte count yet.
+    metric("rosterbox_sftp_bytes_total", "counter", "SFTP bytes uploaded.", [['{direction="upload"}', this.sftpBytesIn]]);
     metric("rosterbox_sftp_denials_total", "counter", "SFTP requests denied.", [["", this.sftpDenials]]);
     metric("rosterbox_sftp_bans_total", "counter", "Addresses banned after failed logins.", [["", this.sftpBans]]);
     metric("rosterbox_web_login_failures_total", "counter", "Failed web sign-ins.", [["", this.webLoginFailures]]);
