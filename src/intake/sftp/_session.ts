@@ -167,8 +167,13 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       return sftp.handle(reqid, handle);
     }
     if (!readable(view, r.virtual) || !statSync(r.real).isFile()) throw Object.assign(new Error("no such file"), { code: "ENOENT" });
-    const handle = newHandle({ kind: "file", fd: openSync(r.real, "r"), virtual: r.virtual, real: r.real, written: 0, started: Date.now(), hashed: 0, pending: 0 });
-    if (!handle) return sftp.status(reqid, S.FAILURE, "too many open handles");
+    const fd = openSync(r.real, "r");
+    const handle = newHandle({ kind: "file", fd, virtual: r.virtual, real: r.real, written: 0, started: Date.now(), hashed: 0, pending: 0 });
+    if (!handle) {
+      // Refused at the handle limit: the file must not stay open behind the client's back.
+      closeSync(fd);
+      return sftp.status(reqid, S.FAILURE, "too many open handles");
+    }
     sftp.handle(reqid, handle);
   }));
   on("READ", (reqid, handle, offset, length) => {
