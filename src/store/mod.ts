@@ -25,6 +25,7 @@
 import { open, type Database, type RootDatabase } from "lmdb";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { migrateKeys, utf8Keys } from "./_key-codec.ts";
 
 export interface Store {
   readonly env: RootDatabase;
@@ -62,6 +63,9 @@ export interface PackageMark {
   job: string;
 }
 
+/** The store's named databases (besides each running job's `staging:<job>`). */
+const DATABASES = ["records", "changes", "meta", "packages", "undo", "jobs", "jobEvents", "jobIndex", "auth", "audit"] as const;
+
 /**
  * Opens (creating if needed) the store of a data directory.
  *
@@ -76,21 +80,27 @@ export function openStore(dataDir: string): Store {
     path,
     maxDbs: 4096,
   });
-  const bin = { encoding: "binary" as const };
+  // Every key is a string written as plain UTF-8 (see _key-codec.ts for why not lmdb's default).
+  const keys = { keyEncoder: utf8Keys };
+  const bin = { encoding: "binary" as const, ...keys };
   const stagingDbs = new Map<string, Database<Buffer, string>>();
+  const meta = env.openDB<unknown, string>({ name: "meta", ...keys });
+  const runsRoot = join(dataDir, "staging");
+  const staged = existsSync(runsRoot) ? readdirSync(runsRoot).map((id) => `staging:${id}`) : [];
+  migrateKeys(env, meta, [...DATABASES, ...staged]);
   return {
     env,
     records: env.openDB<Buffer, string>({ name: "records", ...bin }),
-    recordTexts: env.openDB<string, string>({ name: "records", encoding: "string" }),
-    changes: env.openDB<string, string>({ name: "changes", encoding: "string" }),
-    meta: env.openDB<unknown, string>({ name: "meta" }),
-    packages: env.openDB<PackageMark, string>({ name: "packages" }),
+    recordTexts: env.openDB<string, string>({ name: "records", encoding: "string", ...keys }),
+    changes: env.openDB<string, string>({ name: "changes", encoding: "string", ...keys }),
+    meta,
+    packages: env.openDB<PackageMark, string>({ name: "packages", ...keys }),
     undo: env.openDB<Buffer, string>({ name: "undo", ...bin }),
-    jobs: env.openDB<unknown, string>({ name: "jobs" }),
-    jobEvents: env.openDB<unknown, string>({ name: "jobEvents" }),
-    jobIndex: env.openDB<boolean, string>({ name: "jobIndex" }),
-    auth: env.openDB<unknown, string>({ name: "auth" }),
-    audit: env.openDB<unknown, string>({ name: "audit" }),
+    jobs: env.openDB<unknown, string>({ name: "jobs", ...keys }),
+    jobEvents: env.openDB<unknown, string>({ name: "jobEvents", ...keys }),
+    jobIndex: env.openDB<boolean, string>({ name: "jobIndex", ...keys }),
+    auth: env.openDB<unknown, string>({ name: "auth", ...keys }),
+    audit: env.openDB<unknown, string>({ name: "audit", ...keys }),
     staging(jobId) {
       let db = stagingDbs.get(jobId);
       if (!db) {
@@ -100,7 +110,7 @@ export function openStore(dataDir: string): Store {
       return db;
     },
     runsDir(jobId) {
-      return join(dataDir, "staging", jobId);
+      return join(runsRoot, jobId);
     },
     async dropStaging(jobId) {
       const db = this.staging(jobId);
