@@ -21,6 +21,14 @@ export interface RunEntry {
   value: string;
 }
 
+// Node's unchecked Buffer.utf8Write skips write()'s argument parsing (a tenth of staging);
+// Deno's node:buffer may lack it.
+type Utf8Writer = Buffer & { utf8Write?: (text: string, offset: number) => number };
+const utf8Write: (buf: Buffer, text: string, at: number) => number =
+  typeof (Buffer.prototype as Utf8Writer).utf8Write === "function"
+    ? (buf, text, at) => (buf as Utf8Writer).utf8Write!(text, at)
+    : (buf, text, at) => buf.write(text, at, "utf8");
+
 /** Bytes buffered before a run is written: bounds memory whatever the file size. */
 const RUN_BYTES = 16 * 1024 * 1024;
 const READ_CHUNK = 64 * 1024;
@@ -72,8 +80,8 @@ export class RunWriter {
     const group = this.presorted ? 0 : this.#groupOf(key);
     const buf = this.#buf;
     const at = this.#at;
-    const k = buf.write(key, at + 8);
-    const v = buf.write(value, at + 8 + k);
+    const k = utf8Write(buf, key, at + 8);
+    const v = utf8Write(buf, value, at + 8 + k);
     buf.writeUInt32LE(k, at);
     buf.writeUInt32LE(v, at + 4);
     this.#at = at + 8 + k + v;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { validatorFor, type RowRef } from "./validate.ts";
+import { isIdSafe, validatorFor, type RowRef } from "./validate.ts";
 
 function check(entity: string, fields: Record<string, string>) {
   const result = { errors: [] as string[], warnings: [] as string[] };
@@ -60,5 +60,12 @@ describe("field rules", () => {
   it("checks only the sourcedId of an extension entity", () => {
     expect(check("guardians", { sourcedId: "g1", anything: "goes" }).errors).toEqual([]);
     expect(check("guardians", { sourcedId: "" }).errors).toEqual(["sourcedId: required but empty"]);
+  });
+});
+
+describe("isIdSafe", () => {
+  it("takes 1–255 letters, digits and . - _ / @, nothing else", () => {
+    for (const ok of ["a", "u-1", "District.7/student_9@sis", "0".repeat(255)]) expect(isIdSafe(ok), ok).toBe(true);
+    for (const bad of ["", "a b", "ü1", "x".repeat(256), "a,b", "a\x00b", "é", "a+b", "{x}"]) expect(isIdSafe(bad), bad).toBe(false);
   });
 });
