@@ -1,9 +1,10 @@
 /**
  * Every key the store writes, encoded in one place.
  *
- * Keys are strings (lmdb's ordered-binary keeps them in UTF-8 byte order),
- * parts joined by NUL, which no tenant id, entity name or safe sourcedId can
- * contain. Ranges end at the same prefix followed by \x01, the next byte.
+ * Keys are strings, stored as plain UTF-8 (`_key-codec.ts`) so that byte
+ * order is string order, parts joined by NUL, which no tenant id, entity name
+ * or safe sourcedId can contain. Ranges end at the same prefix followed by
+ * \x01, the next byte.
  *
  * @module
  */
