@@ -86,6 +86,7 @@ const BATCH = 5_000;
 export function migrateKeys(env: RootDatabase, meta: Database<unknown, string>, names: readonly string[]): number {
   if (meta.get(MARKER) === "utf8") return 0;
   let moved = 0;
+  let told = false;
   for (const name of names) {
     const raw = env.openDB<Buffer, Buffer>({ name, keyEncoding: "binary", encoding: "binary" });
     let after: Buffer | undefined;
@@ -100,6 +101,9 @@ export function migrateKeys(env: RootDatabase, meta: Database<unknown, string>, 
         if (batch.length >= BATCH) break;
       }
       if (batch.length > 0) {
+        // Once after an upgrade, and it takes a while on a big store: say why the start is slow.
+        if (!told) process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event: "store.rekey", message: "re-keying the store to plain UTF-8 keys (once, after an upgrade)" })}\n`);
+        told = true;
         env.transactionSync(() => {
           for (const { from, to, value } of batch) {
             if (raw.getBinary(from) === undefined) continue;
