@@ -24,7 +24,6 @@ import { decodeBody, decodeRecord } from "../store/record.ts";
 import { AtomicFile, csvLine, csvStyle, dateTokens, fillPattern, freeName, type Tokens } from "./_file.ts";
 import { forEachExportRecord, type Selection } from "./_source.ts";
 import { exportOneRoster } from "./oneroster.ts";
-import { pushFile } from "./push.ts";
 
 /** What a queued export job needs to run, kept on its record. */
 export interface ExportRequest {
@@ -129,6 +128,8 @@ export async function runExportJob(store: Store, dataDir: string, queued: JobRec
 async function pushOrExplain(file: string, p: ExportProfile): Promise<string> {
   if ((p.format ?? "mapped") === "oneroster-csv") throw new Error("push sends files; a oneroster-csv export is a folder: collect it over SFTP instead");
   try {
+    // Loaded only for a push: ssh2 is a large part of a plain export's start-up.
+    const { pushFile } = await import("./push.ts");
     return await pushFile(file, p.push!);
   } catch (err) {
     throw new Error(`${(err as Error).message}; the file stays in exports/, and the next run sends these changes again`);
