@@ -73,13 +73,15 @@ export function csvStyle(file: ExportFile | undefined): CsvStyle {
 export function csvLine(values: readonly string[], s: CsvStyle): string {
   let line = "";
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
     if (i > 0) line += s.delimiter;
-    if (s.quote !== "" && (s.quoteAll || s.needsQuote.test(v))) {
-      line += s.quote + v.replaceAll(s.quote, s.quote + s.quote) + s.quote;
-    } else line += v;
+    line += csvField(values[i]!, s);
   }
   return line + s.eol;
+}
+
+/** One value as {@link csvLine} writes it: quoted (inner quotes doubled) when the style or the value asks. */
+export function csvField(v: string, s: CsvStyle): string {
+  return s.quote !== "" && (s.quoteAll || s.needsQuote.test(v)) ? s.quote + v.replaceAll(s.quote, s.quote + s.quote) + s.quote : v;
 }
 
 const BUFFER_BYTES = 1 << 20;
@@ -111,6 +113,28 @@ export class AtomicFile {
       if (text.length * 3 > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(text.length * 3);
     }
     this.#at += this.#buffer.write(text, this.#at);
+  }
+
+  /**
+   * For a writer that encodes bytes itself: makes room for `n` bytes after {@link at}
+   * (flushing what is buffered) and returns the buffer; write from `at`, then {@link advance}.
+   */
+  room(n: number): Buffer {
+    if (this.#at + n > this.#buffer.length) {
+      this.#flush();
+      if (n > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(n);
+    }
+    return this.#buffer;
+  }
+
+  /** Where the next byte goes in the buffer {@link room} returned. */
+  get at(): number {
+    return this.#at;
+  }
+
+  /** Marks the buffer written up to `to` (after writing into {@link room}'s buffer). */
+  advance(to: number): void {
+    this.#at = to;
   }
 
   #flush(): void {

@@ -140,7 +140,7 @@ export function forEachExportRecord(
  * Joined records, remembered: an export of a million enrollments meets the
  * same few thousand classes over and over. Bounded; cleared when full.
  */
-class JoinCache {
+export class JoinCache {
   #maps = new Map<Join, Map<string, Record<string, string> | undefined>>();
   #size = 0;
   constructor(readonly store: Store, readonly tenant: string) {}

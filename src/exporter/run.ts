@@ -22,9 +22,9 @@ import { appendJobEvent, newJobId, saveJob, type JobRecord } from "../store/jobs
 import type { Store } from "../store/mod.ts";
 import { decodeBody, decodeRecord } from "../store/record.ts";
 import { AtomicFile, csvLine, csvStyle, dateTokens, fillPattern, freeName, type Tokens } from "./_file.ts";
+import { planByteExport } from "./_bytes.ts";
 import { forEachExportRecord, type Selection } from "./_source.ts";
 import { exportOneRoster } from "./oneroster.ts";
-import { pushFile } from "./push.ts";
 
 /** What a queued export job needs to run, kept on its record. */
 export interface ExportRequest {
@@ -129,6 +129,8 @@ export async function runExportJob(store: Store, dataDir: string, queued: JobRec
 async function pushOrExplain(file: string, p: ExportProfile): Promise<string> {
   if ((p.format ?? "mapped") === "oneroster-csv") throw new Error("push sends files; a oneroster-csv export is a folder: collect it over SFTP instead");
   try {
+    // Loaded only for a push: ssh2 is a large part of a plain export's start-up.
+    const { pushFile } = await import("./push.ts");
     return await pushFile(file, p.push!);
   } catch (err) {
     throw new Error(`${(err as Error).message}; the file stays in exports/, and the next run sends these changes again`);
@@ -159,22 +161,26 @@ function exportMapped(store: Store, dataDir: string, job: JobRecord, folder: str
   try {
     if (style.bom) out.write("\uFEFF");
     if (style.header) out.write(csvLine(mapping.targets, style));
-    const targets = mapping.targets;
-    const line: string[] = new Array(targets.length);
-    forEachExportRecord(store, req.tenant, p.entity!, mapping.sources, p.where ?? {}, selection, (r) => {
-      const errors = mapping.applyInto(r.values, line);
-      if (errors) {
-        if (!results) {
-          mkdirSync(join(tenantRoot(dataDir, req.tenant), "results"), { recursive: true });
-          results = new ResultsWriter(join(tenantRoot(dataDir, req.tenant), "results", `${job.id}.csv`));
-        }
-        results.write({ file: name, line: 0, entity: p.entity!, sourcedId: r.sourcedId, action: "skip", status: "ERROR", message: errors.join("; ") });
-        skipped++;
-        return;
+    const skip = (sourcedId: string, errors: string[]) => {
+      if (!results) {
+        mkdirSync(join(tenantRoot(dataDir, req.tenant), "results"), { recursive: true });
+        results = new ResultsWriter(join(tenantRoot(dataDir, req.tenant), "results", `${job.id}.csv`));
       }
-      out.write(csvLine(line, style));
-      rows++;
-    });
+      results.write({ file: name, line: 0, entity: p.entity!, sourcedId, action: "skip", status: "ERROR", message: errors.join("; ") });
+      skipped++;
+    };
+    // A full export reads and writes bytes (_bytes.ts); a delta, a test record or a profile it does not cover, strings.
+    const bytePath = selection.kind === "all" ? planByteExport(store, req.tenant, p.entity!, mapping, p.where ?? {}, style) : undefined;
+    if (bytePath) rows = bytePath.run(out, skip);
+    else {
+      const line: string[] = new Array(mapping.targets.length);
+      forEachExportRecord(store, req.tenant, p.entity!, mapping.sources, p.where ?? {}, selection, (r) => {
+        const errors = mapping.applyInto(r.values, line);
+        if (errors) return skip(r.sourcedId, errors);
+        out.write(csvLine(line, style));
+        rows++;
+      });
+    }
     if (rows === 0 && skipped === 0 && selection.kind !== "all") {
       out.abort();
       return { file: null, rows, skipped, bytes: 0 };

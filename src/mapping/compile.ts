@@ -55,6 +55,20 @@ export interface CompiledMapping {
   applyInto(record: Record<string, string>, out: string[]): string[] | undefined;
   /** targets whose blank source value means "keep the stored value" (blank: keep, the default for imports) */
   readonly keepBlank: readonly string[];
+  /**
+   * Per target, in target order: its `from` name (undefined for const:/concat: alone), and
+   * whether the value passes through unchanged (no codes, no transform; a blank value still
+   * becomes ""). Lets the export copy such a value's bytes without making a string of it.
+   */
+  readonly columns: readonly { readonly from: string | undefined; readonly plain: boolean }[];
+  /**
+   * True when every target's value depends on its own source value alone (no concat:
+   * reads other fields): then {@link mapOne} gives the same as {@link applyInto}, and a
+   * caller may remember results per distinct value.
+   */
+  readonly valueOnly: boolean;
+  /** Maps target `i`'s source value; on failure pushes the message applyInto would give and returns undefined. */
+  mapOne(i: number, value: string, errors: string[]): string | undefined;
 }
 
 interface CompiledField {
@@ -66,6 +80,8 @@ interface CompiledField {
   folded: Map<string, string> | undefined;
   fallback: string | undefined;
   chain: Transform | undefined;
+  /** The transform reads other fields of the record (concat:). */
+  readsOthers: boolean;
   keep: boolean;
 }
 
@@ -146,6 +162,7 @@ function compileField(raw: unknown, path: string, sources: string[]): CompiledFi
     folded: codes?.[1],
     fallback,
     chain: chain?.fn,
+    readsOthers: (chain?.reads.length ?? 0) > 0,
     keep: from !== undefined && blank === "keep",
   };
 }
@@ -156,13 +173,23 @@ class Failure {
 }
 
 function sourceValue(f: CompiledField, record: Record<string, string>): string {
-  const v = f.from === undefined ? "" : (record[f.from] ?? "");
+  return blankToEmpty(f.from === undefined ? "" : (record[f.from] ?? ""));
+}
+
+function blankToEmpty(v: string): string {
   return v !== "" && isBlank(v) ? "" : v;
 }
 
 /** One field's value: codes, then the transform chain. */
 function mapValue(f: CompiledField, record: Record<string, string>): string | Failure {
-  let v = sourceValue(f, record);
+  return mapSource(f, sourceValue(f, record), record);
+}
+
+const NO_RECORD: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** {@link mapValue} from the field's source value (already blank-checked); `record` serves concat: only. */
+function mapSource(f: CompiledField, source: string, record: Record<string, string>): string | Failure {
+  let v = source;
   if (v !== "" && f.exact) {
     const code = f.exact.get(v) ?? f.folded!.get(v.trim().toLowerCase()) ?? f.fallback;
     if (code === undefined) return new Failure(`${f.label}: value ${quoteValue(v)} has no code mapping; add it to codes or set default`);
@@ -242,5 +269,17 @@ export function compileMapping(fields: FieldMapping[], context: string): Compile
     keepBlank: Object.freeze(compiled.filter((f) => f.keep).map((f) => f.target)),
     apply: (record) => applyFields(frozen, record),
     applyInto: (record, out) => applyInto(frozen, record, out),
+    columns: Object.freeze(compiled.map((f) => Object.freeze({ from: f.from, plain: f.exact === undefined && f.chain === undefined }))),
+    valueOnly: compiled.every((f) => !f.readsOthers),
+    mapOne: (i, value, errors) => {
+      const f = frozen[i]!;
+      // Valid for a field that reads nothing else (valueOnly): its transform never looks at the record.
+      const v = mapSource(f, f.from === undefined ? "" : blankToEmpty(value), NO_RECORD);
+      if (v instanceof Failure) {
+        errors.push(v.message);
+        return undefined;
+      }
+      return v;
+    },
   };
 }

@@ -36,6 +36,12 @@ export interface Store {
    * straight into its buffer, without a Buffer per record in between.
    */
   readonly recordTexts: Database<string, string>;
+  /**
+   * `records` again, for reading only: each value is lmdb's own reused read buffer,
+   * bytes 0 to {@link RecordView.size}, valid only until the next read (no copy, no string).
+   * A full export walks a million records this way (exporter/_bytes.ts).
+   */
+  readonly recordViews: Database<RecordView, string>;
   readonly changes: Database<string, string>;
   readonly meta: Database<unknown, string>;
   readonly packages: Database<PackageMark, string>;
@@ -55,6 +61,31 @@ export interface Store {
   /** Removes a job's staging database and run files. */
   dropStaging(jobId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A record's bytes in lmdb's read buffer (see {@link Store.recordViews}). */
+export interface RecordView {
+  bytes: Buffer;
+  size: number;
+}
+
+/**
+ * The decoder of `recordViews`: lmdb hands a decoder without `needsStableBuffer` its shared
+ * read buffer directly (read.js, `decoderCopies`). One view object, refilled per read.
+ */
+function viewCodec() {
+  const view: RecordView = { bytes: Buffer.alloc(0), size: 0 };
+  return {
+    encode(): Buffer {
+      throw new Error("recordViews is read-only; write records through `records`");
+    },
+    // A range passes the value's size (the shared buffer is longer); get() passes its options instead.
+    decode(bytes: Uint8Array, size: unknown): RecordView {
+      view.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      view.size = typeof size === "number" ? size : bytes.byteLength;
+      return view;
+    },
+  };
 }
 
 /** What `packages` remembers of the last package a feed applied. */
@@ -92,6 +123,7 @@ export function openStore(dataDir: string): Store {
     env,
     records: env.openDB<Buffer, string>({ name: "records", ...bin }),
     recordTexts: env.openDB<string, string>({ name: "records", encoding: "string", ...keys }),
+    recordViews: env.openDB<RecordView, string>({ name: "records", encoding: "binary", encoder: viewCodec(), ...keys } as never),
     changes: env.openDB<string, string>({ name: "changes", encoding: "string", ...keys }),
     meta,
     packages: env.openDB<PackageMark, string>({ name: "packages", ...keys }),
