@@ -57,8 +57,10 @@ export const utf8Keys = {
  * The text of a key as lmdb's default encoding wrote it: a leading `\x1b`
  * when the first character was below 28, and `\x04` before each byte ≤ 4 in
  * strings under 64 characters. A key already in plain UTF-8 comes back as it
- * is (our keys never hold `\x04` or start with `\x1b`), so re-keying can be
- * repeated after a crash.
+ * is, so re-keying can be repeated after a crash — as long as no key holds
+ * `\x04` before a byte ≤ 4 or starts with `\x1b`, which none of keys.ts's
+ * formats can (ids are id-safe, names of received files have no control
+ * characters). Widen a key format to such bytes and this must change too.
  *
  * @example legacyKeyText(Buffer.from("t\x04\x00users")) // "t\x00users"
  */
@@ -97,7 +99,8 @@ export function migrateKeys(env: RootDatabase, meta: Database<unknown, string>, 
         if (after && key.equals(after)) continue;
         last = Buffer.from(key);
         const to = Buffer.from(legacyKeyText(key), "utf8");
-        if (!to.equals(key)) batch.push({ from: last, to, value: Buffer.from(value) });
+        // lmdb's encoding of "" (a lone \x1b) has no plain form: LMDB refuses empty keys. Leave it.
+        if (to.length > 0 && !to.equals(key)) batch.push({ from: last, to, value: Buffer.from(value) });
         if (batch.length >= BATCH) break;
       }
       if (batch.length > 0) {

@@ -82,7 +82,8 @@ function viewCodec() {
     // A range passes the value's size (the shared buffer is longer); get() passes its options instead.
     decode(bytes: Uint8Array, size: unknown): RecordView {
       view.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      view.size = typeof size === "number" ? size : bytes.byteLength;
+      // get() passes no size, and byteLength is then the whole shared buffer: lmdb sets length to the value's own.
+      view.size = typeof size === "number" ? size : bytes.length;
       return view;
     },
   };
