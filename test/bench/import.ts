@@ -79,6 +79,8 @@ export interface ScenarioResult {
   counts: Counts;
   /** "ok", or what differs from what the generator wrote. */
   check: string;
+  /** A machine anchor measured alongside (no import): printed without counts. */
+  anchor?: boolean;
 }
 
 /** Everything measured so far; filled as the run goes so a failure still leaves the finished rows. */
@@ -223,6 +225,7 @@ export async function benchImport(
       results.scenarios.push(result);
       log(`${tag}   ${m.seconds.toFixed(1)} s, ${rate(summary.rows / m.seconds)} rows/s, ` +
         `${m.peakRssAnonMB.toFixed(0)} MiB, ${summary.status}, ${result.check}`);
+      if (scenario === "bulk, empty store") results.scenarios.push(await storeFloor(students, store, join(dir, "floor"), log));
     }
 
     if (options.csvBench && students === ordered[ordered.length - 1]) {
@@ -240,6 +243,22 @@ export async function benchImport(
     }
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The second anchor: the first import's records copied into a fresh store in
+ * key order, 5,000 a transaction (./store-floor.ts) — LMDB's own write speed
+ * for this district, which bounds any import's.
+ */
+async function storeFloor(students: number, from: string, to: string, log: (line: string) => void): Promise<ScenarioResult> {
+  const script = fileURLToPath(new URL("./store-floor.ts", import.meta.url));
+  const m = await runMeasured(process.execPath, ["--import", "tsx", script, from, to, "bench"], { cwd: ROOT });
+  if (m.code !== 0) throw new BenchFailure(`store-floor.ts failed (exit ${m.code ?? m.signal}):\n${m.stderr}`);
+  const r = JSON.parse(m.stdout) as { rows: number; seconds: number };
+  await rm(to, { recursive: true, force: true });
+  log(`[${label(students)}]   LMDB puts alone: ${r.seconds.toFixed(1)} s, ${rate(r.rows / r.seconds)} rows/s`);
+  const none = { created: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
+  return { students, scenario: "LMDB puts alone: the first import's records into a fresh store (store anchor)", rows: r.rows, seconds: r.seconds, peakRssAnonMB: m.peakRssAnonMB, status: "—", counts: none, check: "—", anchor: true };
 }
 
 /** 200000 → "200k", 1000000 → "1M". */
@@ -274,7 +293,7 @@ export function importMarkdown(r: ImportResults): string {
     for (const x of r.scenarios.filter((x) => x.students === s.students)) {
       const c = x.counts, rps = x.rows / x.seconds;
       const [speed, ratio] = x.rows > 0 ? [rate(rps), (rps / p.rowsPerSec).toFixed(2)] : ["—", "—"];
-      const changes = [c.created, c.updated, c.deleted, c.unchanged].map(int).join(" / ");
+      const changes = x.anchor ? "—" : [c.created, c.updated, c.deleted, c.unchanged].map(int).join(" / ");
       out.push(`| ${label(x.students)} | ${x.scenario} | ${int(x.rows)} | ${x.seconds.toFixed(2)} | ${speed} | ${ratio} | ` +
         `${x.peakRssAnonMB.toFixed(0)} | ${x.status} | ${changes} | ${x.check} |`);
     }
