@@ -14,7 +14,8 @@ import { verifyPassword } from "../../config/secrets.ts";
 import { tenantRoot } from "../../inbox/droptree.ts";
 import { Defender } from "./_defender.ts";
 import { authorizedKeys, findKey, hostKeys, type AuthorizedKey } from "./_keys.ts";
-import { serveSftp, type SessionEvents } from "./_session.ts";
+import { InFlight } from "./_inflight.ts";
+import { DEFAULT_IN_FLIGHT, serveSftp, type SessionEvents } from "./_session.ts";
 import type { TenantView } from "./_vfs.ts";
 
 export interface SftpListener {
@@ -41,7 +42,7 @@ const MAX_AUTH_ATTEMPTS = 6;
 export async function listenSftp(config: Config, log: (event: string, fields: Record<string, unknown>) => void): Promise<SftpListener> {
   const accounts = new Map<string, Account>();
   for (const t of config.tenants) {
-    const view: TenantView = { root: tenantRoot(config.data_dir, t.id), feeds: (t.feeds ?? []).map((f) => f.folder) };
+    const view: TenantView = { root: tenantRoot(config.data_dir, t.id), feeds: (t.feeds ?? []).map((f) => f.folder), deleteAfterPickup: t.sftp_delete_after_pickup === true };
     for (const user of t.sftp_users ?? []) accounts.set(user.username, { tenant: t.id, user, keys: authorizedKeys(user.authorized_keys), view });
   }
   const keys = hostKeys(config.data_dir);
@@ -130,6 +131,13 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
     // of its own, the largest single cost on the SFTP thread (socket writes ~1/4 of its time).
     // ssh2 has no API for its socket; `_sock` is where 1.x keeps it (no batching without it).
     const sock = (client as unknown as { _sock?: Socket })._sock;
+    let throttled = false;
+    const inFlight = new InFlight(limits.max_requests_in_flight ?? DEFAULT_IN_FLIGHT, () => {
+      sock?.pause();
+      if (throttled) return;
+      throttled = true;
+      log("sftp.throttled", { ...where, limit: inFlight.limit, message: "requests in flight at the limit: reading paused until half are answered" });
+    }, () => sock?.resume());
     let corked = false;
     const replying = () => {
       if (corked || !sock) return;
@@ -154,6 +162,7 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
         denied: (op, path, why) => log("sftp.denied", { ...where, tenant: a.tenant, op, path, message: why }),
         event: (op, fields) => log(`sftp.${op}`, { ...where, tenant: a.tenant, ...fields }),
         replying,
+        inFlight,
       };
       client.on("session", (accept) => {
         const session = accept();

@@ -11,10 +11,13 @@ import { createHash, type Hash } from "node:crypto";
 import { posix } from "node:path";
 import ssh2 from "ssh2";
 import type { SFTPWrapper } from "ssh2";
-import { Denied, listable, readable, resolvePath, writable, type TenantView } from "./_vfs.ts";
+import { InFlight } from "./_inflight.ts";
+import { Denied, listable, readable, removable, resolvePath, writable, type TenantView } from "./_vfs.ts";
 
 const { STATUS_CODE: S, OPEN_MODE: M } = ssh2.utils.sftp;
 const MAX_HANDLES = 64;
+/** Requests in flight per connection unless `sftp.max_requests_in_flight` says otherwise: twice what OpenSSH's client keeps. */
+export const DEFAULT_IN_FLIGHT = 128;
 const MAX_READ = 256 * 1024;
 /** Bytes of read buffers a session keeps for reuse: OpenSSH's client has 64 reads of 32 KiB in flight. */
 const SPARE_READ_BYTES = 64 * 32 * 1024;
@@ -34,6 +37,8 @@ export interface SessionEvents {
   touched(): void;
   /** The largest file a client may write. */
   maxFileBytes: number;
+  /** The connection's cap on READs and WRITEs in flight (one per connection, shared by its channels). */
+  inFlight?: InFlight;
   /** A file is complete under its final name (the inbox may look at it). */
   uploaded(virtual: string, bytes: number, ms: number, md5?: string): void;
   denied(op: string, path: string, why: string): void;
@@ -78,6 +83,7 @@ function longname(name: string, st: Stats): string {
 export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEvents): void {
   const handles = new Map<number, Handle>();
   let next = 1;
+  const inFlight = events.inFlight ?? new InFlight(DEFAULT_IN_FLIGHT);
   // Every request keeps the connection from the idle timeout.
   const on = ((event: string, listener: (...args: never[]) => void) =>
     sftp.on(event as "OPEN", ((...args: never[]) => {
@@ -184,16 +190,20 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
   on("READ", (reqid, handle, offset, length) => {
     const h = handleOf(handle);
     if (h?.kind !== "file") return sftp.status(reqid, S.FAILURE, "bad handle");
-    const buf = readBuffer(Math.min(length, MAX_READ));
     // In the thread pool: the disk works while this thread encrypts the last reply.
     h.pending++;
-    read(h.fd, buf, 0, buf.length, offset, (err, n) => {
-      settle(h);
-      if (err) sftp.status(reqid, S.FAILURE, err.message);
-      else if (n === 0) sftp.status(reqid, S.EOF);
-      // ssh2 copies the bytes into its reply packet here: the buffer is free again after this.
-      else sftp.data(reqid, buf.subarray(0, n));
-      if ((spareReads.length + 1) * buf.length <= SPARE_READ_BYTES && (spareReads.length === 0 || spareReads[0]!.length === buf.length)) spareReads.push(buf);
+    inFlight.run((done) => {
+      // Taken only when the read starts: a queued READ holds no buffer.
+      const buf = readBuffer(Math.min(length, MAX_READ));
+      read(h.fd, buf, 0, buf.length, offset, (err, n) => {
+        settle(h);
+        if (err) sftp.status(reqid, S.FAILURE, err.message);
+        else if (n === 0) sftp.status(reqid, S.EOF);
+        // ssh2 copies the bytes into its reply packet here: the buffer is free again after this.
+        else sftp.data(reqid, buf.subarray(0, n));
+        if ((spareReads.length + 1) * buf.length <= SPARE_READ_BYTES && (spareReads.length === 0 || spareReads[0]!.length === buf.length)) spareReads.push(buf);
+        done();
+      });
     });
   });
   on("WRITE", (reqid, handle, offset, data) => {
@@ -210,16 +220,15 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       h.hashed += data.length;
     } else h.md5 = undefined;
     // Positional writes in the thread pool, many in flight (pwrite: order does not matter).
+    // Counted as pending from now, not from when the write starts: a CLOSE waits for queued ones too.
     h.pending++;
-    write(h.fd, data, 0, data.length, offset, (err) => {
+    inFlight.run((done) => write(h.fd, data, 0, data.length, offset, (err) => {
       settle(h);
       events.replying?.();
-      if (err) {
-        h.failed = true;
-        return sftp.status(reqid, S.FAILURE, err.message);
-      }
-      sftp.status(reqid, S.OK);
-    });
+      if (err) h.failed = true;
+      sftp.status(reqid, err ? S.FAILURE : S.OK, err?.message);
+      done();
+    }));
   });
   on("CLOSE", (reqid, handle) => {
     const h = handleOf(handle);
@@ -248,7 +257,7 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
   };
   on("REMOVE", (reqid, path) => guard(reqid, "remove", path, () => {
     const r = resolvePath(view, path);
-    if (!writable(view, r.virtual)) throw new Denied(`${r.virtual}: files can be removed only from a feed folder`);
+    if (!removable(view, r.virtual)) throw new Denied(`${r.virtual}: files can be removed only from a feed folder${view.deleteAfterPickup ? ", exports/ or results/" : ""}`);
     if (!statSync(r.real).isFile()) throw new Denied(`${r.virtual}: not a file`);
     rmSync(r.real);
     events.event("remove", { path: r.virtual });
