@@ -99,7 +99,7 @@ export interface Config {
     max_sessions_per_user?: number;
     idle_timeout_seconds?: number;
     max_file_bytes?: number;
-    /** READs and WRITEs one connection may have waiting for the disk; more wait unread (default 128). */
+    /** WRITEs one connection may have waiting for the disk; more wait unread (default 128). */
     max_requests_in_flight?: number;
   };
   time_zone?: string;

@@ -1,11 +1,11 @@
 /**
- * A per-connection cap on SFTP requests in flight (READs and WRITEs waiting
- * for the disk). ssh2 has none: a client may send thousands of requests
- * without waiting for replies, and each one holds a buffer (up to 256 KiB
- * for a READ) until the disk answers. Requests beyond the cap wait in a queue
- * and the connection stops reading from its socket until half the cap is
- * free again, so TCP makes the client wait; nothing is refused — real clients
- * (OpenSSH keeps 64 in flight, `sftp -R` more) just go at the pace allowed.
+ * A per-connection cap on SFTP requests in flight (WRITEs waiting for the
+ * disk; READs are answered at once, _session.ts). ssh2 has none: a client may
+ * send thousands of WRITEs without waiting for replies, and each holds its
+ * data until the disk has it. Requests beyond the cap wait in a queue and the
+ * connection stops reading from its socket until half the cap is free again,
+ * so TCP makes the client wait; nothing is refused — real clients (OpenSSH
+ * keeps 64 in flight, `sftp -R` more) just go at the pace allowed.
  *
  * @module
  */
@@ -27,7 +27,7 @@ export class InFlight {
   /**
    * Starts `op` now, or once a running one is done; `op` calls `done` exactly once when its reply is sent.
    *
-   * @example inFlight.run((done) => fs.read(fd, buf, 0, n, pos, (err, got) => { reply(err, got); done(); }));
+   * @example inFlight.run((done) => fs.write(fd, data, 0, data.length, pos, (err) => { reply(err); done(); }));
    */
   run(op: (done: () => void) => void): void {
     if (this.#running >= this.limit) {
