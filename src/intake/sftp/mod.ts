@@ -59,10 +59,12 @@ export function startSftpServer(config: Config, log: Log): Promise<SftpServer> {
   let closing = false;
   let current: Worker;
   let whenClosed: (() => void) | undefined;
+  let exited = false;
   return new Promise((resolve, reject) => {
     let started = false;
     const run = () => {
       const worker = (current = spawn(config));
+      exited = false;
       worker.on("message", (m: FromWorker) => {
         if (m.type === "event") log(m.event, m.fields);
         else if (m.type === "closed") void worker.terminate().then(() => whenClosed?.());
@@ -78,6 +80,7 @@ export function startSftpServer(config: Config, log: Log): Promise<SftpServer> {
             close: () => {
               closing = true;
               return new Promise<void>((done) => {
+                if (exited) return done();
                 whenClosed = done;
                 current.postMessage({ type: "close" });
               });
@@ -90,8 +93,11 @@ export function startSftpServer(config: Config, log: Log): Promise<SftpServer> {
         else log("sftp.error", { message: `the SFTP worker failed: ${err.message}` });
       });
       worker.on("exit", () => {
+        exited = true;
+        if (!started) return reject(new Error("the SFTP worker stopped before it was listening"));
         // Connections are lost with it; the service must still take the next upload.
-        if (started && !closing) setTimeout(run, 1000).unref();
+        if (closing) whenClosed?.();
+        else setTimeout(run, 1000).unref();
       });
     };
     run();
