@@ -3,9 +3,9 @@
  * `npm run build`: makes dist/rosterbox, one executable that needs no Node,
  * no node_modules and no compiler on the appliance (Node SEA, Node 20):
  *
- *   1. esbuild bundles the CLI and, separately, the job worker (CommonJS);
- *   2. the native addons (lmdb, ssh2's sshcrypto, cpu-features) and the worker's
- *      source become SEA assets — appliance/sea/native.cjs extracts and dlopens
+ *   1. esbuild bundles the CLI and, separately, the job worker and the SFTP worker (CommonJS);
+ *   2. the native addons (lmdb, ssh2's sshcrypto, cpu-features) and the workers'
+ *      sources become SEA assets — appliance/sea/native.cjs extracts and dlopens
  *      them at run time, src/jobs/worker.ts evals the worker source;
  *   3. `node --experimental-sea-config` writes the blob, postject injects it
  *      into a (stripped, when `strip` is there) copy of this node binary.
@@ -119,10 +119,11 @@ mkdirSync(join(WORK, "native"), { recursive: true });
 const shim = readFileSync(join(SEA, "banner.cjs"), "utf8");
 await bundle(join(SEA, "entry.mjs"), join(WORK, "main.cjs"), shim + readFileSync(join(SEA, "main-banner.cjs"), "utf8"));
 await bundle(join(ROOT, "src", "jobs", "_import_worker.ts"), join(WORK, "worker.cjs"), shim);
+await bundle(join(ROOT, "src", "intake", "sftp", "_worker.ts"), join(WORK, "sftp-worker.cjs"), shim);
 for (const [name, file] of natives) copyFileSync(file, join(WORK, "native", name));
 step(`bundled; native addons: ${[...natives.keys()].join(", ")}`);
 
-const assets = { "worker.cjs": join(WORK, "worker.cjs") };
+const assets = { "worker.cjs": join(WORK, "worker.cjs"), "sftp-worker.cjs": join(WORK, "sftp-worker.cjs") };
 for (const name of natives.keys()) assets[name] = join(WORK, "native", name);
 const blob = join(WORK, "sea-prep.blob");
 writeFileSync(join(WORK, "sea-config.json"), JSON.stringify({ main: join(WORK, "main.cjs"), output: blob, disableExperimentalSEAWarning: true, assets }, null, 2));

@@ -4,7 +4,7 @@
  * down; what a tenant may not do is refused with "Permission denied".
  */
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ssh2 from "ssh2";
@@ -107,5 +107,96 @@ tenants:
     await until("the ban", () => lines().some((l) => l.event === "sftp.banned"), 10_000);
     expect(await login("correct horse battery")).toMatch(/^error/);
     child.kill("SIGTERM");
+  });
+
+  /** Serve on `yaml` (its `data_dir` set here) and an OpenSSH `sftp -b` runner for `user`. */
+  const served = async (dir: string, yaml: string) => {
+    const config = join(dir, "rosterbox.yaml");
+    writeFileSync(config, `data_dir: ${join(dir, "data")}\n${yaml}`);
+    const { child, lines } = spawnServe(config);
+    children.push(child);
+    const started = await until("the SFTP server", () => lines().find((l) => l.event === "sftp") ?? (child.exitCode !== null && { exited: true }));
+    expect(started).not.toHaveProperty("exited");
+    const local = join(dir, "local");
+    mkdirSync(local, { recursive: true });
+    const sftp = (user: string, batch: string, extra: string[] = []) => {
+      writeFileSync(join(dir, "batch"), batch);
+      return spawnSync("sftp", [...extra, "-b", join(dir, "batch"), "-i", join(dir, "id_ed25519"), "-P", String(started.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", `${user}@127.0.0.1`], { encoding: "utf8", cwd: local, timeout: 60_000 });
+    };
+    return { child, lines, local, sftp };
+  };
+  const keyed = (dir: string) => {
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sis@test", "-f", join(dir, "id_ed25519")]);
+    return readFileSync(join(dir, "id_ed25519.pub"), "utf8").trim();
+  };
+
+  it("lets an SIS remove what it picked up from exports/ and results/ only with sftp_delete_after_pickup", async (ctx) => {
+    if (!haveSftp) {
+      if (process.env.CI) throw new Error("the OpenSSH sftp client is missing: apt-get install openssh-client");
+      ctx.skip();
+    }
+    const dir = tempDir();
+    const pub = keyed(dir);
+    const { lines, local, sftp } = await served(dir, `sftp: { listen: "127.0.0.1:0" }
+tenants:
+  - id: strata
+    sftp_delete_after_pickup: true
+    sftp_users: [{ username: strata-sis, authorized_keys: ["${pub}"] }]
+    feeds: [{ folder: OneRoster, format: oneroster-csv }]
+  - id: north
+    sftp_users: [{ username: north-sis, authorized_keys: ["${pub}"] }]
+    feeds: [{ folder: OneRoster, format: oneroster-csv }]
+`);
+    // What an export and a job leave for the SIS to collect.
+    for (const tenant of ["strata", "north"]) {
+      const root = join(dir, "data", "tenants", tenant);
+      mkdirSync(join(root, "exports", "2026"), { recursive: true });
+      writeFileSync(join(root, "exports", "2026", "registrations.csv"), `"Student ID"\n"${tenant}-1"\n`);
+      writeFileSync(join(root, "results", "job1.csv"), "file,line,entity,sourcedId,action,status,message\n");
+    }
+    const strata = join(dir, "data", "tenants", "strata");
+    const pickedUp = sftp("strata-sis", "get exports/2026/registrations.csv\nrm exports/2026/registrations.csv\nget results/job1.csv\nrm results/job1.csv\n-rmdir exports/2026\n-rm exports/2026\n-rm /OneRoster\n");
+    expect(pickedUp.stderr.match(/Permission denied/g)?.length ?? 0, pickedUp.stderr).toBe(3);
+    expect(readFileSync(join(local, "registrations.csv"), "utf8")).toBe('"Student ID"\n"strata-1"\n');
+    expect(readdirSync(join(strata, "exports"))).toEqual(["2026"]);
+    expect(readdirSync(join(strata, "exports", "2026"))).toEqual([]);
+    expect(readdirSync(join(strata, "results"))).toEqual([]);
+    await until("the removals logged", () => lines().filter((l) => l.event === "sftp.remove" && l.tenant === "strata").length === 2 || undefined, 10_000);
+
+    // Without the option both folders stay read-only: the download works, REMOVE is denied.
+    const north = join(dir, "data", "tenants", "north");
+    const refused = sftp("north-sis", "get exports/2026/registrations.csv north.csv\n-rm exports/2026/registrations.csv\n-rm results/job1.csv\n");
+    expect(refused.stderr.match(/Permission denied/g)?.length ?? 0, refused.stderr).toBe(2);
+    expect(readFileSync(join(local, "north.csv"), "utf8")).toBe('"Student ID"\n"north-1"\n');
+    expect(readdirSync(join(north, "exports", "2026"))).toEqual(["registrations.csv"]);
+    expect(readdirSync(join(north, "results"))).toEqual(["job1.csv"]);
+    await until("the denials logged", () => lines().filter((l) => l.event === "sftp.denied" && l.tenant === "north" && l.op === "remove").length === 2 || undefined, 10_000);
+  });
+
+  it("caps the requests in flight per connection: a client asking for more waits, and its files arrive whole", async (ctx) => {
+    if (!haveSftp) {
+      if (process.env.CI) throw new Error("the OpenSSH sftp client is missing: apt-get install openssh-client");
+      ctx.skip();
+    }
+    const dir = tempDir();
+    const pub = keyed(dir);
+    const { lines, local, sftp } = await served(dir, `sftp: { listen: "127.0.0.1:0", max_requests_in_flight: 4 }
+tenants:
+  - id: strata
+    sftp_users: [{ username: strata-sis, authorized_keys: ["${pub}"] }]
+    feeds: [{ folder: OneRoster, format: oneroster-csv }]
+`);
+    const body = randomBytes(8 * 1024 * 1024);
+    writeFileSync(join(local, "big.csv"), body);
+    // -R 256: OpenSSH keeps up to 256 requests outstanding (its default is 64).
+    const r = sftp("strata-sis", "put big.csv OneRoster/big.csv\nget OneRoster/big.csv back.csv\n", ["-R", "256"]);
+    expect(r.status, r.stderr).toBe(0);
+    const md5 = createHash("md5").update(body).digest("hex");
+    expect(createHash("md5").update(readFileSync(join(dir, "data", "tenants", "strata", "OneRoster", "big.csv"))).digest("hex")).toBe(md5);
+    expect(createHash("md5").update(readFileSync(join(local, "back.csv"))).digest("hex")).toBe(md5);
+    const throttled = await until("the throttle logged", () => lines().find((l) => l.event === "sftp.throttled"), 10_000);
+    expect(throttled).toMatchObject({ limit: 4 });
+    expect(lines().filter((l) => l.event === "sftp.throttled").length).toBe(1);
+    expect(lines().find((l) => l.event === "sftp.upload")).toMatchObject({ bytes: body.length, md5 });
   });
 });

@@ -85,7 +85,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     log(event.endsWith("failed") || event.endsWith("denied") || event.endsWith("error") ? "warn" : "info", event, fields);
     metrics.sftpEvent(event, fields);
     // Security events are kept for the status page; transfers are in the log only.
-    if (event !== "sftp.upload" && event !== "sftp.download" && event !== "sftp.idle") appendAudit(store, event, fields);
+    if (event !== "sftp.upload" && event !== "sftp.download" && event !== "sftp.idle" && event !== "sftp.throttled") appendAudit(store, event, fields);
   }) : undefined;
   if (sftp) log("info", "sftp", { listen: config.sftp!.listen, port: sftp.port, host_keys: sftp.fingerprints });
   const web = config.http?.listen ? await startWebServer(config.http.listen, {

@@ -77,6 +77,11 @@ export interface Tenant {
   id: string;
   name?: string;
   sftp_users?: SftpUser[];
+  /**
+   * The tenant's SFTP users may remove files from `exports/` and `results/` once they have
+   * picked them up (the SIS's "download, then delete"); otherwise both are read-only. Default false.
+   */
+  sftp_delete_after_pickup?: boolean;
   feeds?: Feed[];
   exports?: ExportProfile[];
 }
@@ -94,6 +99,8 @@ export interface Config {
     max_sessions_per_user?: number;
     idle_timeout_seconds?: number;
     max_file_bytes?: number;
+    /** WRITEs one connection may have waiting for the disk; more wait unread (default 128). */
+    max_requests_in_flight?: number;
   };
   time_zone?: string;
   /** How many tenants import at once (each one job at a time); default 2. */
@@ -132,7 +139,7 @@ export const CONFIG_SCHEMA = {
         listen: { type: "string" },
         max_auth_failures: { type: "integer", minimum: 1 }, ban_seconds: { type: "integer", minimum: 1 },
         max_sessions_per_user: { type: "integer", minimum: 1 }, idle_timeout_seconds: { type: "integer", minimum: 1 },
-        max_file_bytes: { type: "integer", minimum: 1 },
+        max_file_bytes: { type: "integer", minimum: 1 }, max_requests_in_flight: { type: "integer", minimum: 1, maximum: 65536 },
       },
     },
     time_zone: { type: "string" },
@@ -162,6 +169,7 @@ export const CONFIG_SCHEMA = {
         properties: {
           id: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$" },
           name: { type: "string" },
+          sftp_delete_after_pickup: { type: "boolean" },
           sftp_users: {
             type: "array",
             items: {

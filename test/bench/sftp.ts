@@ -11,7 +11,7 @@
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -24,6 +24,8 @@ export interface SftpFigures {
   rosterboxDown: number;
   sshdUp: number;
   sshdDown: number;
+  /** Server CPU seconds (user + system) per GiB moved: rosterbox's process, sshd's daemon with its reaped session children. */
+  cpu: { rosterboxUp: number; rosterboxDown: number; sshdUp: number; sshdDown: number };
   sessions: number;
   files: number;
   accepted: number;
@@ -39,13 +41,40 @@ const wait = async (ok: () => boolean, ms: number, what: string) => {
   }
 };
 
-/** MB/s of one `sftp -b` transfer. */
-function transfer(port: number, user: string, key: string, batch: string, cwd: string): number {
+/**
+ * CPU seconds a process has used, with its children that have ended (sshd's
+ * per-connection processes); Linux only (0 elsewhere).
+ */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+    // utime, stime, cutime, cstime: fields 14-17 of stat(5), 11-14 after the name.
+    return fields.slice(11, 15).reduce((a, b) => a + Number(b), 0) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function childrenOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** MB/s of one `sftp -b` transfer, and the server's CPU seconds per GiB for it. */
+function transfer(port: number, user: string, key: string, batch: string, cwd: string, server: number): [number, number] {
   writeFileSync(join(cwd, "batch"), batch);
+  const cpu = cpuSeconds(server);
   const t = performance.now();
   const r = spawnSync("sftp", ["-q", "-b", join(cwd, "batch"), "-i", key, "-P", String(port), "-c", CIPHER, "-oStrictHostKeyChecking=no", "-oUserKnownHostsFile=/dev/null", "-oBatchMode=yes", `${user}@127.0.0.1`], { cwd, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`sftp failed: ${r.stderr}`);
-  return SIZE / 1e6 / ((performance.now() - t) / 1000);
+  const seconds = (performance.now() - t) / 1000;
+  // sshd's session process may outlive the client by a moment: its CPU counts once it is reaped.
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && childrenOf(server).length > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  return [SIZE / 1e6 / seconds, (cpuSeconds(server) - cpu) / (SIZE / 2 ** 30)];
 }
 
 /** Runs the SFTP benchmark. */
@@ -75,8 +104,9 @@ export async function benchSftp(): Promise<SftpFigures> {
     const user = process.env.USER ?? "root";
     await new Promise((r) => setTimeout(r, 500));
     mkdirSync(join(base, "sshd-files"));
-    const sshdUp = transfer(sshdPort, user, key, `put big.bin ${join(base, "sshd-files", "big.bin")}\n`, local);
-    const sshdDown = transfer(sshdPort, user, key, `get ${join(base, "sshd-files", "big.bin")} down-sshd.bin\n`, local);
+    // sshd forks a process per connection; it is reaped (and its CPU counted) when the session ends.
+    const [sshdUp, sshdUpCpu] = transfer(sshdPort, user, key, `put big.bin ${join(base, "sshd-files", "big.bin")}\n`, local, daemon.pid!);
+    const [sshdDown, sshdDownCpu] = transfer(sshdPort, user, key, `get ${join(base, "sshd-files", "big.bin")} down-sshd.bin\n`, local, daemon.pid!);
 
     // rosterbox: one tenant, an upload feed (each closed file is a submission).
     const port = 40_000 + Math.floor(Math.random() * 10_000);
@@ -88,8 +118,8 @@ export async function benchSftp(): Promise<SftpFigures> {
     app.stdout!.on("data", (d) => (out += d));
     const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
     await wait(() => lines().some((l) => l.event === "sftp"), 30_000, "rosterbox's SFTP server");
-    const rosterboxUp = transfer(port, "bench-sis", key, "put big.bin Big/big.bin\n", local);
-    const rosterboxDown = transfer(port, "bench-sis", key, "get Big/big.bin down-rosterbox.bin\n", local);
+    const [rosterboxUp, rosterboxUpCpu] = transfer(port, "bench-sis", key, "put big.bin Big/big.bin\n", local, app.pid!);
+    const [rosterboxDown, rosterboxDownCpu] = transfer(port, "bench-sis", key, "get Big/big.bin down-rosterbox.bin\n", local, app.pid!);
 
     // 20 sessions × 100 small files at once.
     const sessions = 20;
@@ -113,6 +143,7 @@ export async function benchSftp(): Promise<SftpFigures> {
     const queuedPaths = lines().filter((l) => l.event === "job" && l.status === "queued" && /\/Drop\//.test(String(l.manifest))).map((l) => String(l.manifest));
     return {
       rosterboxUp, rosterboxDown, sshdUp, sshdDown, sessions, files,
+      cpu: { rosterboxUp: rosterboxUpCpu, rosterboxDown: rosterboxDownCpu, sshdUp: sshdUpCpu, sshdDown: sshdDownCpu },
       accepted: queuedPaths.length, acceptedOnce: new Set(queuedPaths).size === files && queuedPaths.length === files, burstSeconds,
     };
   } finally {
@@ -129,6 +160,8 @@ export function sftpMarkdown(f: SftpFigures): string {
     "| --- | ---: | ---: | ---: |",
     `| upload | ${mb(f.rosterboxUp)} | ${mb(f.sshdUp)} | ${(f.rosterboxUp / f.sshdUp).toFixed(2)}× |`,
     `| download | ${mb(f.rosterboxDown)} | ${mb(f.sshdDown)} | ${(f.rosterboxDown / f.sshdDown).toFixed(2)}× |`,
+    `| server CPU per GiB, upload | ${f.cpu.rosterboxUp.toFixed(2)} s | ${f.cpu.sshdUp.toFixed(2)} s | |`,
+    `| server CPU per GiB, download | ${f.cpu.rosterboxDown.toFixed(2)} s | ${f.cpu.sshdDown.toFixed(2)} s | |`,
     `| ${f.sessions} sessions × ${f.files / f.sessions} files at once: accepted exactly once | ${f.accepted} of ${f.files}${f.acceptedOnce ? ", each once" : ", NOT each once"} | ${f.burstSeconds.toFixed(1)} s | |`,
   ].join("\n");
 }

@@ -2,7 +2,7 @@ import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../test/_bundle.ts";
-import { Denied, listable, readable, resolvePath, writable, type TenantView } from "./_vfs.ts";
+import { Denied, listable, readable, removable, resolvePath, writable, type TenantView } from "./_vfs.ts";
 
 function view(): TenantView {
   const root = tempDir();
@@ -39,5 +39,18 @@ describe("a tenant's SFTP view", () => {
     expect(listable(v, "/staging")).toBe(false);
     expect(readable(v, "/results/job.csv")).toBe(true);
     expect(readable(v, "/OneRoster/.users.csv.upload")).toBe(false);
+  });
+
+  it("removes from exports/ and results/ only with sftp_delete_after_pickup", () => {
+    const v = view();
+    expect(removable(v, "/OneRoster/users.csv")).toBe(true);
+    expect(removable(v, "/exports/2026/registrations.csv")).toBe(false);
+    expect(removable(v, "/results/job.csv")).toBe(false);
+    const pickup = { ...v, deleteAfterPickup: true };
+    expect(removable(pickup, "/exports/2026/registrations.csv")).toBe(true);
+    expect(removable(pickup, "/results/job.csv")).toBe(true);
+    expect(removable(pickup, "/exports/.registrations.csv.tmp")).toBe(false);
+    expect(removable(pickup, "/exports")).toBe(false);
+    expect(removable(pickup, "/users.csv")).toBe(false);
   });
 });

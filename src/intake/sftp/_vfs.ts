@@ -1,8 +1,9 @@
 /**
  * A tenant's SFTP view of its drop tree (CONTRACT.md, The tenant's SFTP
  * root): `/` is the tenant root; feed folders take uploads; `exports/` and
- * `results/` are read-only; nothing is written at the root, no folder is
- * made or removed, and no path leaves the root.
+ * `results/` are read-only (unless the tenant lets its SIS remove what it
+ * picked up: `sftp_delete_after_pickup`); nothing is written at the root, no
+ * folder is made or removed, and no path leaves the root.
  *
  * @module
  */
@@ -14,6 +15,8 @@ export interface TenantView {
   root: string;
   /** Feed folders, as configured (`OneRoster`, `Accounts/AccountImports`). */
   feeds: readonly string[];
+  /** Files in `exports/` and `results/` may be removed (`sftp_delete_after_pickup`). */
+  deleteAfterPickup?: boolean;
 }
 
 /** A path as the client sees it, normalised (`/OneRoster/users.csv`), and on disk. */
@@ -70,4 +73,17 @@ export function listable(view: TenantView, virtual: string): boolean {
 /** Whether a file may be read: in a listable folder, not hidden. */
 export function readable(view: TenantView, virtual: string): boolean {
   return listable(view, posix.dirname(virtual)) && !posix.basename(virtual).startsWith(".");
+}
+
+/**
+ * Whether a file may be removed: anything writable, and with `deleteAfterPickup`
+ * a (not hidden) file anywhere under `exports/` or `results/`.
+ *
+ * @example removable({ ...view, deleteAfterPickup: true }, "/exports/2026/registrations.csv") // true
+ */
+export function removable(view: TenantView, virtual: string): boolean {
+  if (writable(view, virtual)) return true;
+  const rel = virtual.slice(1);
+  const name = posix.basename(virtual);
+  return view.deleteAfterPickup === true && (rel.startsWith("exports/") || rel.startsWith("results/")) && !name.startsWith(".") && name !== "";
 }
