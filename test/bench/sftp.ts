@@ -2,8 +2,11 @@
  * SFTP throughput against the anchor: a 1 GiB file uploaded and downloaded
  * with the OpenSSH client, to rosterbox and to an OpenSSH sshd started here
  * on loopback with its own config, same cipher (chacha20-poly1305, the
- * OpenSSH default); then 20 sessions uploading 100 files each at once,
- * every file to be accepted (a job) exactly once.
+ * OpenSSH default) — sshd twice: with `internal-sftp` (SFTP inside the
+ * session process, its fastest form) and with Debian's default
+ * `/usr/lib/openssh/sftp-server` (a separate process behind a pipe) —; then
+ * 20 sessions uploading 100 files each at once, every file to be accepted
+ * (a job) exactly once.
  *
  * `node --import tsx test/bench/sftp.ts`; needs openssh-server (sshd) and
  * the OpenSSH client. Part of `npm run bench`.
@@ -24,8 +27,11 @@ export interface SftpFigures {
   rosterboxDown: number;
   sshdUp: number;
   sshdDown: number;
+  /** The same with Debian's default subsystem, `sftp-server` (0 where it is not installed). */
+  serverUp: number;
+  serverDown: number;
   /** Server CPU seconds (user + system) per GiB moved: rosterbox's process, sshd's daemon with its reaped session children. */
-  cpu: { rosterboxUp: number; rosterboxDown: number; sshdUp: number; sshdDown: number };
+  cpu: { rosterboxUp: number; rosterboxDown: number; sshdUp: number; sshdDown: number; serverUp: number; serverDown: number };
   sessions: number;
   files: number;
   accepted: number;
@@ -91,22 +97,31 @@ export async function benchSftp(): Promise<SftpFigures> {
     mkdirSync(local);
     spawnSync("sh", ["-c", `head -c ${SIZE} /dev/urandom > big.bin`], { cwd: local });
 
-    // OpenSSH sshd on loopback, its own host key, config and authorized key; the current user.
-    const sshd = join(base, "sshd");
-    mkdirSync(sshd);
-    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(sshd, "host")]);
-    writeFileSync(join(sshd, "authorized_keys"), `${pub}\n`);
-    const sshdPort = 30_000 + Math.floor(Math.random() * 10_000);
-    writeFileSync(join(sshd, "config"), `Port ${sshdPort}\nListenAddress 127.0.0.1\nHostKey ${join(sshd, "host")}\nAuthorizedKeysFile ${join(sshd, "authorized_keys")}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nPidFile ${join(sshd, "pid")}\nSubsystem sftp internal-sftp\n`);
-    mkdirSync("/run/sshd", { recursive: true });
-    const daemon = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", join(sshd, "config")], { stdio: "ignore" });
-    children.push(daemon);
     const user = process.env.USER ?? "root";
-    await new Promise((r) => setTimeout(r, 500));
-    mkdirSync(join(base, "sshd-files"));
-    // sshd forks a process per connection; it is reaped (and its CPU counted) when the session ends.
-    const [sshdUp, sshdUpCpu] = transfer(sshdPort, user, key, `put big.bin ${join(base, "sshd-files", "big.bin")}\n`, local, daemon.pid!);
-    const [sshdDown, sshdDownCpu] = transfer(sshdPort, user, key, `get ${join(base, "sshd-files", "big.bin")} down-sshd.bin\n`, local, daemon.pid!);
+    // OpenSSH sshd on loopback, its own host key, config and authorized key; the current user.
+    const sshdRun = async (name: string, subsystem: string): Promise<[number, number, number, number]> => {
+      const sshd = join(base, name);
+      mkdirSync(sshd);
+      spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(sshd, "host")]);
+      writeFileSync(join(sshd, "authorized_keys"), `${pub}\n`);
+      const sshdPort = 30_000 + Math.floor(Math.random() * 10_000);
+      writeFileSync(join(sshd, "config"), `Port ${sshdPort}\nListenAddress 127.0.0.1\nHostKey ${join(sshd, "host")}\nAuthorizedKeysFile ${join(sshd, "authorized_keys")}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nPidFile ${join(sshd, "pid")}\nSubsystem sftp ${subsystem}\n`);
+      mkdirSync("/run/sshd", { recursive: true });
+      const daemon = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", join(sshd, "config")], { stdio: "ignore" });
+      children.push(daemon);
+      await new Promise((r) => setTimeout(r, 500));
+      const files = join(base, `${name}-files`);
+      mkdirSync(files);
+      // sshd forks a process per connection; it is reaped (and its CPU counted) when the session ends.
+      const [up, upCpu] = transfer(sshdPort, user, key, `put big.bin ${join(files, "big.bin")}\n`, local, daemon.pid!);
+      const [down, downCpu] = transfer(sshdPort, user, key, `get ${join(files, "big.bin")} down-${name}.bin\n`, local, daemon.pid!);
+      daemon.kill("SIGTERM");
+      rmSync(files, { recursive: true, force: true });
+      return [up, upCpu, down, downCpu];
+    };
+    const [sshdUp, sshdUpCpu, sshdDown, sshdDownCpu] = await sshdRun("sshd", "internal-sftp");
+    const SFTP_SERVER = "/usr/lib/openssh/sftp-server";
+    const [serverUp, serverUpCpu, serverDown, serverDownCpu] = existsSync(SFTP_SERVER) ? await sshdRun("sshd-server", SFTP_SERVER) : [0, 0, 0, 0];
 
     // rosterbox: one tenant, an upload feed (each closed file is a submission).
     const port = 40_000 + Math.floor(Math.random() * 10_000);
@@ -142,8 +157,8 @@ export async function benchSftp(): Promise<SftpFigures> {
     const burstSeconds = (performance.now() - t0) / 1000;
     const queuedPaths = lines().filter((l) => l.event === "job" && l.status === "queued" && /\/Drop\//.test(String(l.manifest))).map((l) => String(l.manifest));
     return {
-      rosterboxUp, rosterboxDown, sshdUp, sshdDown, sessions, files,
-      cpu: { rosterboxUp: rosterboxUpCpu, rosterboxDown: rosterboxDownCpu, sshdUp: sshdUpCpu, sshdDown: sshdDownCpu },
+      rosterboxUp, rosterboxDown, sshdUp, sshdDown, serverUp, serverDown, sessions, files,
+      cpu: { rosterboxUp: rosterboxUpCpu, rosterboxDown: rosterboxDownCpu, sshdUp: sshdUpCpu, sshdDown: sshdDownCpu, serverUp: serverUpCpu, serverDown: serverDownCpu },
       accepted: queuedPaths.length, acceptedOnce: new Set(queuedPaths).size === files && queuedPaths.length === files, burstSeconds,
     };
   } finally {
@@ -154,15 +169,17 @@ export async function benchSftp(): Promise<SftpFigures> {
 
 /** The figures as a Markdown table. */
 export function sftpMarkdown(f: SftpFigures): string {
-  const mb = (x: number) => `${x.toFixed(0)} MB/s`;
+  const mb = (x: number) => (x > 0 ? `${x.toFixed(0)} MB/s` : "—");
+  const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : "—");
+  const cpu = (x: number) => (x > 0 ? `${x.toFixed(2)} s` : "—");
   return [
-    `| SFTP, OpenSSH client, ${(SIZE / 2 ** 30).toFixed(SIZE >= 2 ** 30 ? 0 : 2)} GiB, ${CIPHER} | rosterbox | OpenSSH sshd | ratio |`,
-    "| --- | ---: | ---: | ---: |",
-    `| upload | ${mb(f.rosterboxUp)} | ${mb(f.sshdUp)} | ${(f.rosterboxUp / f.sshdUp).toFixed(2)}× |`,
-    `| download | ${mb(f.rosterboxDown)} | ${mb(f.sshdDown)} | ${(f.rosterboxDown / f.sshdDown).toFixed(2)}× |`,
-    `| server CPU per GiB, upload | ${f.cpu.rosterboxUp.toFixed(2)} s | ${f.cpu.sshdUp.toFixed(2)} s | |`,
-    `| server CPU per GiB, download | ${f.cpu.rosterboxDown.toFixed(2)} s | ${f.cpu.sshdDown.toFixed(2)} s | |`,
-    `| ${f.sessions} sessions × ${f.files / f.sessions} files at once: accepted exactly once | ${f.accepted} of ${f.files}${f.acceptedOnce ? ", each once" : ", NOT each once"} | ${f.burstSeconds.toFixed(1)} s | |`,
+    `| SFTP, OpenSSH client, ${(SIZE / 2 ** 30).toFixed(SIZE >= 2 ** 30 ? 0 : 2)} GiB, ${CIPHER} | rosterbox | OpenSSH sshd, internal-sftp | ratio | OpenSSH sshd, sftp-server (Debian's default) | ratio |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    `| upload | ${mb(f.rosterboxUp)} | ${mb(f.sshdUp)} | ${ratio(f.rosterboxUp, f.sshdUp)} | ${mb(f.serverUp)} | ${ratio(f.rosterboxUp, f.serverUp)} |`,
+    `| download | ${mb(f.rosterboxDown)} | ${mb(f.sshdDown)} | ${ratio(f.rosterboxDown, f.sshdDown)} | ${mb(f.serverDown)} | ${ratio(f.rosterboxDown, f.serverDown)} |`,
+    `| server CPU per GiB, upload | ${cpu(f.cpu.rosterboxUp)} | ${cpu(f.cpu.sshdUp)} | | ${cpu(f.cpu.serverUp)} | |`,
+    `| server CPU per GiB, download | ${cpu(f.cpu.rosterboxDown)} | ${cpu(f.cpu.sshdDown)} | | ${cpu(f.cpu.serverDown)} | |`,
+    `| ${f.sessions} sessions × ${f.files / f.sessions} files at once: accepted exactly once | ${f.accepted} of ${f.files}${f.acceptedOnce ? ", each once" : ", NOT each once"} | ${f.burstSeconds.toFixed(1)} s | | | |`,
   ].join("\n");
 }
 
