@@ -6,6 +6,7 @@
  * root. Missing clients fail in CI and skip locally with what to install.
  */
 import { spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -159,5 +160,40 @@ t.close()
     expect(denials).toMatch(/^root: \[Errno 13\] .*files can be written only in a feed folder/m);
     expect(denials).toMatch(/^escape: allowed \[.*'OneRoster'/m); // ".." stops at the tenant's root
     expect(denials).toMatch(/^symlink: \[Errno 13\] symbolic links are not supported$/m);
+  });
+
+  it("paramiko writing at scattered offsets, many requests at once: every byte lands where it was sent", async (ctx) => {
+    skipUnless("paramiko", ctx);
+    const local = join(dir, "scattered");
+    mkdirSync(local, { recursive: true });
+    // 96 chunks of 32 KiB, written with pipelining (no wait for each reply) in an order that
+    // runs forwards, skips ahead, jumps back and fills the gaps, partly shuffled. (How the
+    // server gathers WRITEs into runs is checked in src/intake/sftp/_write-runs.test.ts.)
+    const script = `
+import hashlib, os, random, paramiko
+t = paramiko.Transport(("127.0.0.1", ${port}))
+t.connect(username="strata-sis", password=${JSON.stringify(PASSWORD)})
+s = paramiko.SFTPClient.from_transport(t)
+size = 32768
+data = os.urandom(size * 96)
+order = list(range(0, 40)) + list(range(80, 96)) + list(range(60, 80)) + list(range(40, 60))
+random.Random(7).shuffle(order[56:])
+f = s.open("/OneRoster/scattered.bin", "wb")
+f.set_pipelined(True)
+for i in order:
+    f.seek(i * size)
+    f.write(data[i * size:(i + 1) * size])
+f.close()
+back = s.open("/OneRoster/scattered.bin", "rb").read()
+print(hashlib.md5(data).hexdigest(), hashlib.md5(back).hexdigest(), len(back))
+t.close()
+`;
+    writeFileSync(join(local, "scattered.py"), script);
+    const r = spawnSync("/usr/bin/python3", ["scattered.py"], { encoding: "utf8", cwd: local, timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const [sent, got, length] = r.stdout.trim().split(" ");
+    expect(length).toBe(String(32768 * 96));
+    expect(got).toBe(sent);
+    expect(createHash("md5").update(readFileSync(join(dir, "data", "tenants", "strata", "OneRoster", "scattered.bin"))).digest("hex")).toBe(sent);
   });
 });

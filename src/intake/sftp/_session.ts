@@ -6,12 +6,13 @@
  *
  * @module
  */
-import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, write, type Stats } from "node:fs";
+import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
 import { posix } from "node:path";
 import ssh2 from "ssh2";
 import type { SFTPWrapper } from "ssh2";
 import { InFlight } from "./_inflight.ts";
+import { WriteRuns } from "./_write-runs.ts";
 import { Denied, listable, readable, removable, resolvePath, writable, type TenantView } from "./_vfs.ts";
 
 const { STATUS_CODE: S, OPEN_MODE: M } = ssh2.utils.sftp;
@@ -27,6 +28,8 @@ type Handle =
     md5?: Hash; hashed: number; failed?: boolean;
     /** Writes still in the thread pool or queued for it; CLOSE waits for them. */
     pending: number; whenIdle?: () => void;
+    /** An upload's WRITEs, gathered into one writev where they continue one another. */
+    runs?: WriteRuns;
   }
   | { kind: "dir"; virtual: string; names: string[] | undefined };
 
@@ -162,7 +165,7 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       if (!(flags & M.TRUNC) && existsSync(r.real)) copyFileSync(r.real, temp);
       const fd = openSync(temp, existsSync(temp) ? "r+" : "w");
       const resumed = fstatSync(fd).size > 0;
-      const handle = newHandle({ kind: "file", fd, virtual: r.virtual, real: r.real, temp, written: 0, started: Date.now(), md5: resumed ? undefined : createHash("md5"), hashed: 0, pending: 0 });
+      const handle = newHandle({ kind: "file", fd, virtual: r.virtual, real: r.real, temp, written: 0, started: Date.now(), md5: resumed ? undefined : createHash("md5"), hashed: 0, pending: 0, runs: new WriteRuns(fd) });
       if (!handle) {
         closeSync(fd);
         rmSync(temp, { force: true });
@@ -212,10 +215,11 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       h.md5.update(data);
       h.hashed += data.length;
     } else h.md5 = undefined;
-    // Positional writes in the thread pool, many in flight (pwrite: order does not matter).
+    // Positional writes in the thread pool, many in flight (order does not matter), those that
+    // continue one another gathered into one writev (_write-runs.ts).
     // Counted as pending from now, not from when the write starts: a CLOSE waits for queued ones too.
     h.pending++;
-    inFlight.run((done) => write(h.fd, data, 0, data.length, offset, (err) => {
+    inFlight.run((done) => h.runs!.add(offset, data, (err) => {
       settle(h);
       events.replying?.();
       if (err) h.failed = true;
