@@ -148,8 +148,12 @@ async function runJob(store: Store, config: Config, job: JobRecord, metrics: Met
   if (job.status === "held") {
     const decided = await carryOutDecision(store, config.data_dir, job);
     metrics.jobEnded(decided);
-    log("info", "job", { id: decided.id, tenant: decided.tenant, feed: decided.feed, status: decided.status, decision: job.decision, counts: decided.counts, message: decided.message });
-    finalizeSubmission(store, config.data_dir, decided);
+    // The end is logged once the submission is tidied: whoever reads "complete" finds the results published.
+    try {
+      finalizeSubmission(store, config.data_dir, decided);
+    } finally {
+      log("info", "job", { id: decided.id, tenant: decided.tenant, feed: decided.feed, status: decided.status, decision: job.decision, counts: decided.counts, message: decided.message });
+    }
     return;
   }
   const resume = job.status === "running";
@@ -161,10 +165,13 @@ async function runJob(store: Store, config: Config, job: JobRecord, metrics: Met
     ? await runInWorker({ mode: "resume", dataDir: config.data_dir, jobId: job.id })
     : await runInWorker({ mode: "import", dataDir: config.data_dir, request: job.request as never });
   metrics.jobEnded(done);
-  log(done.status === "failed" ? "warn" : "info", "job", {
-    id: done.id, tenant: done.tenant, feed: done.feed, status: done.status, rows: done.rows, counts: done.counts, message: done.message,
-  });
-  finalizeSubmission(store, config.data_dir, done);
+  try {
+    finalizeSubmission(store, config.data_dir, done);
+  } finally {
+    log(done.status === "failed" ? "warn" : "info", "job", {
+      id: done.id, tenant: done.tenant, feed: done.feed, status: done.status, rows: done.rows, counts: done.counts, message: done.message,
+    });
+  }
 }
 
 /** Jobs left by the last run: queued ones go back in line, interrupted ones resume, ended ones are tidied. */
