@@ -6,7 +6,7 @@
  */
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DISTRICT, tempDir } from "./_bundle.ts";
@@ -24,6 +24,7 @@ interface Appliance {
   share: string;
   config: string;
   lines: () => Record<string, unknown>[];
+  output: () => string;
   child: ChildProcess;
 }
 
@@ -43,7 +44,7 @@ ${extraFeeds}`);
     const timer = setInterval(() => {
       if (lines().some((l) => l.event === "ready")) {
         clearInterval(timer);
-        resolve({ dataDir, share, config, lines, child });
+        resolve({ dataDir, share, config, lines, output, child });
       } else if (child.exitCode !== null) {
         clearInterval(timer);
         reject(new Error(`serve exited: ${output()}`));
@@ -188,7 +189,9 @@ describe("rosterbox serve", () => {
       expect(existsSync(join(folder, "big.PROCESSING")) || existsSync(join(folder, "big.done"))).toBe(true);
       app = await start(app.dataDir, app.share);
     }
-    const done = await until("the job's end", () => app.lines().find((l) => l.event === "job" && l.status === "complete"), 180_000);
+    const done = await until("the job's end", () => app.lines().find((l) => l.event === "job" && l.status === "complete"), 180_000).catch((err: Error) => {
+      throw new Error(`${err.message}; serve's output:\n${app.output().slice(-4000)}`);
+    });
     await until("the manifest removed", () => readdirSync(folder).length === 0);
     const counts = done.counts as Record<string, { created: number; updated: number; errors: number }>;
     expect(counts.enrollments!.created).toBeGreaterThan(70_000);
@@ -205,6 +208,37 @@ describe("rosterbox serve", () => {
     expect([...readChanges(store, "strata")].length).toBe(created);
     await store.close();
   }, 300_000);
+
+  it("a job that ended as serve stopped, before its tidy-up, is tidied and its end logged at the next start", async () => {
+    const base = tempDir();
+    let app = await start(join(base, "data"), join(base, "share"));
+    const folder = join(app.dataDir, "tenants", "strata", "OneRoster");
+    drop(folder, DISTRICT, "nightly.done");
+    const done = await until("the job", () => app.lines().find((l) => l.event === "job" && l.status === "complete"));
+    await until("the manifest removed", () => readdirSync(folder).length === 0);
+    app.child.kill("SIGTERM");
+    await until("a clean stop", () => app.child.exitCode === 0);
+    // Put the state back as a stop between the job's end and its tidy-up leaves it.
+    const { openStore } = await import("../src/store/mod.ts");
+    const { loadJob, saveJob } = await import("../src/store/jobs.ts");
+    const store = openStore(app.dataDir);
+    const job = loadJob(store, String(done.id))!;
+    const published = join(app.dataDir, "tenants", "strata", "results", `${job.id}.csv`);
+    const pending = join(app.dataDir, "results", `${job.id}.csv`);
+    mkdirSync(join(app.dataDir, "results"), { recursive: true });
+    renameSync(published, pending);
+    writeFileSync(join(folder, "nightly.PROCESSING"), "<manifest/>");
+    saveJob(store, { ...job, resultsPath: pending, submission: { ...job.submission!, finalized: false } });
+    await store.close();
+
+    app = await start(app.dataDir, app.share);
+    const recovered = await until("the end logged again", () => app.lines().find((l) => l.event === "job" && l.id === job.id && l.recovered === true));
+    expect(recovered).toMatchObject({ status: "complete", tenant: "strata" });
+    expect(existsSync(published)).toBe(true);
+    expect(readdirSync(folder)).toEqual([]);
+    app.child.kill("SIGTERM");
+    await until("a clean stop", () => app.child.exitCode === 0);
+  });
 
   it("refuses to start on a config with problems, naming them", () => {
     const dir = tempDir();

@@ -181,6 +181,10 @@ function recover(store: Store, config: Config, queue: JobQueue<JobRecord>): void
       claimSubmission(job);
       queue.add(job);
     }
-    else if (job.submission && !job.submission.finalized) finalizeSubmission(store, config.data_dir, job);
+    else if (job.status !== "held" && job.submission && !job.submission.finalized) {
+      // It ended as the last run stopped: its end may never have reached the log.
+      finalizeSubmission(store, config.data_dir, job);
+      log("info", "job", { id: job.id, tenant: job.tenant, feed: job.feed, status: job.status, rows: job.rows, counts: job.counts, message: job.message, recovered: true });
+    }
   }
 }
