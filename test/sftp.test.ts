@@ -21,13 +21,18 @@ afterEach(() => {
 
 const haveSftp = spawnSync("sftp", ["-V"]).error === undefined || existsSync("/usr/bin/sftp");
 
+/** The OpenSSH client is needed: a failure in CI, a skip (saying what to install) elsewhere. */
+function needSftp(ctx: { skip: () => void }): void {
+  if (haveSftp) return;
+  if (process.env.CI) throw new Error("the OpenSSH sftp client is missing: apt-get install openssh-client");
+  console.warn("skipped: install the OpenSSH client (apt-get install openssh-client)");
+  ctx.skip();
+}
+
 
 describe("the SFTP server", () => {
   it("takes a bundle and its manifest from OpenSSH sftp, runs the job, serves the results, and refuses what is not allowed", async (ctx) => {
-    if (!haveSftp) {
-      if (process.env.CI) throw new Error("the OpenSSH sftp client is missing: apt-get install openssh-client");
-      ctx.skip();
-    }
+    needSftp(ctx);
     const dir = tempDir();
     const key = join(dir, "id_ed25519");
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sis@test", "-f", key]);
@@ -131,10 +136,7 @@ tenants:
   };
 
   it("lets an SIS remove what it picked up from exports/ and results/ only with sftp_delete_after_pickup", async (ctx) => {
-    if (!haveSftp) {
-      if (process.env.CI) throw new Error("the OpenSSH sftp client is missing: apt-get install openssh-client");
-      ctx.skip();
-    }
+    needSftp(ctx);
     const dir = tempDir();
     const pub = keyed(dir);
     const { lines, local, sftp } = await served(dir, `sftp: { listen: "127.0.0.1:0" }
@@ -174,10 +176,7 @@ tenants:
   });
 
   it("caps the requests in flight per connection: a client asking for more waits, and its files arrive whole", async (ctx) => {
-    if (!haveSftp) {
-      if (process.env.CI) throw new Error("the OpenSSH sftp client is missing: apt-get install openssh-client");
-      ctx.skip();
-    }
+    needSftp(ctx);
     const dir = tempDir();
     const pub = keyed(dir);
     const { lines, local, sftp } = await served(dir, `sftp: { listen: "127.0.0.1:0", max_requests_in_flight: 4 }
