@@ -152,7 +152,7 @@ async function runJob(store: Store, config: Config, job: JobRecord, metrics: Met
     try {
       finalizeSubmission(store, config.data_dir, decided);
     } finally {
-      log("info", "job", { id: decided.id, tenant: decided.tenant, feed: decided.feed, status: decided.status, decision: job.decision, counts: decided.counts, message: decided.message });
+      logEnd(decided, { decision: job.decision });
     }
     return;
   }
@@ -168,10 +168,15 @@ async function runJob(store: Store, config: Config, job: JobRecord, metrics: Met
   try {
     finalizeSubmission(store, config.data_dir, done);
   } finally {
-    log(done.status === "failed" ? "warn" : "info", "job", {
-      id: done.id, tenant: done.tenant, feed: done.feed, status: done.status, rows: done.rows, counts: done.counts, message: done.message,
-    });
+    logEnd(done);
   }
+}
+
+/** A job's end, one JSON line (a failure as a warning). */
+function logEnd(job: JobRecord, extra: Record<string, unknown> = {}): void {
+  log(job.status === "failed" ? "warn" : "info", "job", {
+    id: job.id, tenant: job.tenant, feed: job.feed, status: job.status, rows: job.rows, counts: job.counts, message: job.message, ...extra,
+  });
 }
 
 /** Jobs left by the last run: queued ones go back in line, interrupted ones resume, ended ones are tidied. */
@@ -184,7 +189,7 @@ function recover(store: Store, config: Config, queue: JobQueue<JobRecord>): void
     else if (job.status !== "held" && job.submission && !job.submission.finalized) {
       // It ended as the last run stopped: its end may never have reached the log.
       finalizeSubmission(store, config.data_dir, job);
-      log("info", "job", { id: job.id, tenant: job.tenant, feed: job.feed, status: job.status, rows: job.rows, counts: job.counts, message: job.message, recovered: true });
+      logEnd(job, { recovered: true });
     }
   }
 }
