@@ -181,6 +181,17 @@ function writeAll(fd: number, buf: Buffer, length: number): void {
   while (done < length) done += writeSync(fd, buf, done, length - done);
 }
 
+/**
+ * One run entry as bytes: the key is `buf[keyStart, valueStart)`, the value
+ * `buf[valueStart, end)`. Valid only until the reader moves on.
+ */
+export interface RawEntry {
+  buf: Buffer;
+  keyStart: number;
+  valueStart: number;
+  end: number;
+}
+
 /** Reads one run file entry by entry through a small buffer. */
 class RunReader {
   #fd: number;
@@ -189,8 +200,11 @@ class RunReader {
   #end = 0;
   #eof = false;
   current: RunEntry | undefined;
+  /** The current entry's bytes (decoded into `current` only when asked to). */
+  readonly raw: RawEntry = { buf: this.#buf, keyStart: 0, valueStart: 0, end: 0 };
+  done = false;
 
-  constructor(path: string, readonly order: number) {
+  constructor(path: string, readonly order: number, readonly decode = true) {
     this.#fd = openSync(path, "r");
     this.advance();
   }
@@ -201,7 +215,12 @@ class RunReader {
     const v = this.#buf.readUInt32LE(this.#start + 4);
     if (!this.#ensure(8 + k + v)) throw new Error("staging run file is cut short; the job must be staged again");
     const at = this.#start + 8;
-    this.current = { key: this.#buf.toString("utf8", at, at + k), value: this.#buf.toString("utf8", at + k, at + k + v) };
+    const raw = this.raw;
+    raw.buf = this.#buf;
+    raw.keyStart = at;
+    raw.valueStart = at + k;
+    raw.end = at + k + v;
+    if (this.decode) this.current = { key: this.#buf.toString("utf8", at, at + k), value: this.#buf.toString("utf8", at + k, at + k + v) };
     this.#start = at + k + v;
   }
 
@@ -225,7 +244,22 @@ class RunReader {
 
   #close(): void {
     this.current = undefined;
+    this.done = true;
     closeSync(this.#fd);
+  }
+}
+
+/**
+ * The entries of runs written in key order already (a presorted
+ * {@link RunWriter}: the plan file), file after file, as bytes: the apply
+ * copies bodies from here into the store without making strings of them.
+ *
+ * @example for (const e of readSortedRuns(dir)) store.records.putSync(key, e.buf.subarray(e.valueStart, e.end));
+ */
+export function* readSortedRuns(dir: string): Generator<RawEntry> {
+  for (const name of readdirSync(dir).filter((n) => n.startsWith("run-")).sort()) {
+    const reader = new RunReader(join(dir, name), 0, false);
+    for (; !reader.done; reader.advance()) yield reader.raw;
   }
 }
 

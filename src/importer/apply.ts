@@ -12,11 +12,11 @@
  * @module
  */
 import { join } from "node:path";
-import { appendChanges, changeLine, type ChangeOp } from "../store/changes.ts";
-import { recordKey, seqKey, undoKey } from "../store/keys.ts";
+import { appendChanges, type ChangeOp } from "../store/changes.ts";
+import { recordKey, recordKeyPrefix, seqKey, undoKey } from "../store/keys.ts";
 import { BATCH_TXN, type Store } from "../store/mod.ts";
-import { decodeRecord, encodeRecord, recordText, type RecordStatus } from "../store/record.ts";
-import { mergeRuns, RunWriter } from "./_runs.ts";
+import { decodeRecord, encodeRecord, recordHeader, recordText, type RecordStatus } from "../store/record.ts";
+import { readSortedRuns, RunWriter, type RawEntry } from "./_runs.ts";
 import type { PlannedAction } from "./plan.ts";
 
 const RS = "\x1e";
@@ -82,46 +82,98 @@ export function applyPlan(ctx: ApplyContext): number {
   let undo = saved?.undo ?? 0;
   let changed = saved?.changed ?? 0;
   const now = Date.now();
-  let batch: { key: string; value: string }[] = [];
+  const entries = readSortedRuns(join(ctx.runsDir, "plan"));
+  let next = entries.next();
+  if (saved) while (!next.done && keyText(next.value) <= saved.key) next = entries.next();
+  const keyPrefix = recordKeyPrefix(tenant);
+  const bytes = new RecordBytes();
 
-  const commit = () => {
-    if (batch.length === 0) return;
+  while (!next.done) {
     store.env.transactionSync(() => {
       const firstSeq = seq + 1;
       const lines: string[] = [];
-      for (const { key, value } of batch) {
+      let lastKey = "";
+      for (let n = 0; n < batchSize && !next.done; n++, next = entries.next()) {
+        const e = next.value;
+        const key = keyText(e);
+        const p = parseEntry(e, key);
+        seq++;
+        lines.push(key + "\x00" + p.action);
+        lastKey = key;
+        if (p.beforeLength === 0) {
+          // A change with no before-image (a create): its body goes from the plan file to the store as bytes.
+          store.records.putSync(keyPrefix + key, bytes.value(recordHeader(seq, jobId, now, p.status), e, p.bodyStart));
+          continue;
+        }
+        const value = e.buf.toString("utf8", p.bodyStart, e.end);
         const cut = key.indexOf("\x00");
         const entity = key.slice(0, cut);
         const sourcedId = key.slice(cut + 1);
-        const a = value.indexOf(RS);
-        const b = value.indexOf(RS, a + 1);
-        const c = value.indexOf(RS, b + 1);
-        const beforeLength = Number(value.slice(b + 1, c));
-        const action = value.slice(0, a) as ChangeOp;
-        seq++;
-        const body = value.slice(c + 1 + beforeLength);
-        store.recordTexts.putSync(recordKey(tenant, entity, sourcedId), recordText({ seq, job: jobId, modifiedAt: now, status: value.slice(a + 1, b) as RecordStatus, body }));
-        lines.push(changeLine(entity, sourcedId, action));
-        if (beforeLength > 0) {
-          const before = decodeRecord(value.slice(c + 1, c + 1 + beforeLength));
-          store.undo.putSync(undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${entity}\x00${sourcedId}\x00`), encodeRecord(before)]));
-        }
+        // The before-image's length counts UTF-16 units (planEntry measures the string).
+        const before = decodeRecord(value.slice(0, p.beforeLength));
+        store.recordTexts.putSync(recordKey(tenant, entity, sourcedId), recordText({ seq, job: jobId, modifiedAt: now, status: p.status, body: value.slice(p.beforeLength) }));
+        store.undo.putSync(undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${entity}\x00${sourcedId}\x00`), encodeRecord(before)]));
       }
       appendChanges(store, tenant, firstSeq, lines);
-      changed += batch.length;
+      changed += lines.length;
       store.meta.putSync(seqKey(tenant), seq);
-      const cp: Checkpoint = { key: batch[batch.length - 1]!.key, seq, undo, changed };
+      const cp: Checkpoint = { key: lastKey, seq, undo, changed };
       store.jobs.putSync(checkpointKey(jobId), cp);
     }, BATCH_TXN);
-    batch = [];
     ctx.onProgress?.(changed);
-  };
-
-  for (const entry of mergeRuns(join(ctx.runsDir, "plan"))) {
-    if (saved && entry.key <= saved.key) continue;
-    batch.push(entry);
-    if (batch.length >= batchSize) commit();
   }
-  commit();
   return changed;
+}
+
+function keyText(e: RawEntry): string {
+  return e.buf.toString("utf8", e.keyStart, e.valueStart);
+}
+
+interface ParsedEntry {
+  action: ChangeOp;
+  status: RecordStatus;
+  beforeLength: number;
+  /** Where the before-image (if any) and then the new body start in the entry's buffer. */
+  bodyStart: number;
+}
+
+const ACTIONS = new Map<string, ChangeOp>([["create", "create"], ["update", "update"], ["delete", "delete"]]);
+const STATUSES = new Map<string, RecordStatus>([["active", "active"], ["tobedeleted", "tobedeleted"]]);
+const RS_BYTE = 0x1e;
+
+/** The head of a plan entry ({@link planEntry}): action RS status RS before-length RS. */
+function parseEntry(e: RawEntry, key: string): ParsedEntry {
+  const buf = e.buf;
+  let a = e.valueStart;
+  while (a < e.end && buf[a] !== RS_BYTE) a++;
+  let b = a + 1;
+  while (b < e.end && buf[b] !== RS_BYTE) b++;
+  let beforeLength = 0;
+  let digits = true;
+  let c = b + 1;
+  for (; c < e.end && buf[c] !== RS_BYTE; c++) {
+    const d = buf[c]! - 48;
+    digits &&= d >= 0 && d <= 9;
+    beforeLength = beforeLength * 10 + d;
+  }
+  const action = ACTIONS.get(buf.toString("latin1", e.valueStart, a));
+  const status = STATUSES.get(buf.toString("latin1", a + 1, b));
+  if (c >= e.end || !action || !status || !digits || c === b + 1) {
+    throw new Error(`the job's plan file is damaged at ${key.replace("\x00", " ")}; cancel the job and import the files again`);
+  }
+  return { action, status, beforeLength, bodyStart: c + 1 };
+}
+
+/** Record values written into one reused buffer (lmdb copies it in the put): no string, and no Buffer, made per record. */
+class RecordBytes {
+  #value = Buffer.allocUnsafe(64 * 1024);
+
+  /** A record: the header, then the body bytes from `bodyStart` to the entry's end. */
+  value(header: string, e: RawEntry, bodyStart: number): Buffer {
+    const length = header.length * 3 + e.end - bodyStart;
+    if (length > this.#value.length) this.#value = Buffer.allocUnsafe(length * 2);
+    const h = this.#value.write(header, 0);
+    e.buf.copy(this.#value, h, bodyStart, e.end);
+    return this.#value.subarray(0, h + e.end - bodyStart);
+  }
 }

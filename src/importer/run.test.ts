@@ -102,6 +102,21 @@ describe("re-imports", () => {
     expect(resultsOf(job.resultsPath)).toContain("users.csv,0,users,t1u,delete,SUCCESS,not in the bulk file users.csv: marked tobedeleted");
   });
 
+  it("keeps non-ASCII text exactly, created as bytes and updated with a before-image", async () => {
+    const first = USERS.replace("Ada,Lovelace", "Adélaïde,Lovelace-Ñúñez").replace("Alan,Turing", "李,Turing😀");
+    await run(writeBundle({ ...DISTRICT, "users.csv": first }));
+    expect(recordsOf(store, "strata", "users").get("u1")).toMatchObject({ givenName: "Adélaïde", familyName: "Lovelace-Ñúñez" });
+    expect(recordsOf(store, "strata", "users").get("u2")).toMatchObject({ givenName: "李", familyName: "Turing😀" });
+    const job = await run(writeBundle({ ...DISTRICT, "users.csv": first.replace("Lovelace-Ñúñez", "Lovelace-Ñúñez-Byron") }));
+    expect(job.counts.users).toMatchObject({ updated: 1, unchanged: 3 });
+    const stored = recordsOf(store, "strata", "users");
+    expect(stored.get("u1")).toMatchObject({ givenName: "Adélaïde", familyName: "Lovelace-Ñúñez-Byron", status: "active" });
+    expect(stored.get("u2")).toMatchObject({ givenName: "李", familyName: "Turing😀" });
+    const undo = store.undo.getRange({ start: job.id, end: job.id + "\x01" }).map(({ value }) => Buffer.from(value).toString()).asArray as unknown as string[];
+    expect(undo).toHaveLength(1);
+    expect(undo[0]).toMatch(/^users\x00u1\x00.*familyName\x1fLovelace-Ñúñez\x1f/);
+  });
+
   it("a delta file changes only what it names; tobedeleted rows delete", async () => {
     await run(writeBundle(DISTRICT));
     const delta = `sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate

@@ -17,6 +17,11 @@ export function recordKey(tenant: string, entity: string, sourcedId: string): st
   return tenant + SEP + entity + SEP + sourcedId;
 }
 
+/** What every record key of the tenant starts with: `recordKey(t, e, id) === recordKeyPrefix(t) + e + "\x00" + id`. */
+export function recordKeyPrefix(tenant: string): string {
+  return tenant + SEP;
+}
+
 /** The range of one entity's records of one tenant. */
 export function recordRange(tenant: string, entity: string): { start: string; end: string } {
   const prefix = tenant + SEP + entity + SEP;

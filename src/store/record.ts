@@ -37,7 +37,12 @@ export function encodeRecord(r: StoredRecord): Buffer {
 
 /** The record as the text {@link encodeRecord} stores. */
 export function recordText(r: StoredRecord): string {
-  return r.seq + RS + r.job + RS + r.modifiedAt + RS + r.status + RS + r.body;
+  return recordHeader(r.seq, r.job, r.modifiedAt, r.status) + r.body;
+}
+
+/** A stored record is this header followed by its body's bytes. */
+export function recordHeader(seq: number, job: string, modifiedAt: number, status: RecordStatus): string {
+  return seq + RS + job + RS + modifiedAt + RS + status + RS;
 }
 
 /** @example decodeRecord(store.records.getBinary(key)) */
