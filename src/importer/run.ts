@@ -10,7 +10,7 @@ import { createReadStream, mkdirSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FileError, openSource, type FormatName, type SourceOptions } from "../formats/mod.ts";
-import { appendJobEvent, loadJob, newJobId, saveJob, type JobRecord } from "../store/jobs.ts";
+import { appendJobEvent, loadJob, newJobId, saveJob, saveJobProgress, type JobRecord } from "../store/jobs.ts";
 import { packageKey } from "../store/keys.ts";
 import { flushStore, type Store } from "../store/mod.ts";
 import { applyPlan, checkpointKey, planEntry, planWriter } from "./apply.ts";
@@ -203,7 +203,7 @@ function tracked(store: Store, job: JobRecord, next?: ProgressHook): ProgressHoo
     if (now - saved >= 1000) {
       saved = now;
       job.progress = { ...p, at: new Date(now).toISOString() };
-      saveJob(store, job);
+      saveJobProgress(store, job);
     }
     next?.(p);
   };
