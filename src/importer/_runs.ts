@@ -192,19 +192,25 @@ export interface RawEntry {
   end: number;
 }
 
+/** A merged run entry: its key as text, its bytes as they are. Valid only until the merge moves on. */
+export interface MergedEntry {
+  key: string;
+  raw: RawEntry;
+}
+
 /** Reads one run file entry by entry through a small buffer. */
-class RunReader {
+class RunReader implements MergedEntry {
   #fd: number;
   #buf = Buffer.allocUnsafe(READ_CHUNK);
   #start = 0;
   #end = 0;
   #eof = false;
-  current: RunEntry | undefined;
-  /** The current entry's bytes (decoded into `current` only when asked to). */
+  /** The current entry's key (decoded only when asked to). */
+  key = "";
   readonly raw: RawEntry = { buf: this.#buf, keyStart: 0, valueStart: 0, end: 0 };
   done = false;
 
-  constructor(path: string, readonly order: number, readonly decode = true) {
+  constructor(path: string, readonly order: number, readonly decodeKeys = true) {
     this.#fd = openSync(path, "r");
     this.advance();
   }
@@ -220,7 +226,7 @@ class RunReader {
     raw.keyStart = at;
     raw.valueStart = at + k;
     raw.end = at + k + v;
-    if (this.decode) this.current = { key: this.#buf.toString("utf8", at, at + k), value: this.#buf.toString("utf8", at + k, at + k + v) };
+    if (this.decodeKeys) this.key = this.#buf.toString("utf8", at, at + k);
     this.#start = at + k + v;
   }
 
@@ -243,7 +249,6 @@ class RunReader {
   }
 
   #close(): void {
-    this.current = undefined;
     this.done = true;
     closeSync(this.#fd);
   }
@@ -270,10 +275,19 @@ export function* readSortedRuns(dir: string): Generator<RawEntry> {
  * @example for (const e of mergeRuns(dir)) console.log(e.key);
  */
 export function* mergeRuns(dir: string): Generator<RunEntry> {
+  for (const e of mergeRunsRaw(dir)) yield { key: e.key, value: e.raw.buf.toString("utf8", e.raw.valueStart, e.raw.end) };
+}
+
+/**
+ * {@link mergeRuns} without decoding values: each entry is valid only until
+ * the next is asked for. The plan walk compares bodies as bytes this way.
+ *
+ * @example for (const e of mergeRunsRaw(dir)) e.raw.buf.subarray(e.raw.valueStart, e.raw.end);
+ */
+export function* mergeRunsRaw(dir: string): Generator<MergedEntry> {
   const names = readdirSync(dir).filter((n) => n.startsWith("run-")).sort();
-  const heap = names.map((n, i) => new RunReader(join(dir, n), i)).filter((r) => r.current);
-  const less = (a: RunReader, b: RunReader) =>
-    a.current!.key < b.current!.key || (a.current!.key === b.current!.key && a.order < b.order);
+  const heap = names.map((n, i) => new RunReader(join(dir, n), i)).filter((r) => !r.done);
+  const less = (a: RunReader, b: RunReader) => a.key < b.key || (a.key === b.key && a.order < b.order);
   const down = (i: number) => {
     for (;;) {
       const l = 2 * i + 1;
@@ -289,12 +303,13 @@ export function* mergeRuns(dir: string): Generator<RunEntry> {
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
   while (heap.length > 0) {
     const top = heap[0]!;
-    yield top.current!;
+    yield top;
     top.advance();
-    if (!top.current) {
+    if (top.done) {
       heap[0] = heap[heap.length - 1]!;
       heap.pop();
     }
     if (heap.length > 0) down(0);
   }
 }
+

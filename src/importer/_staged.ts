@@ -25,17 +25,38 @@ export function encodeStaged(r: StagedRow): string {
   return r.fileIndex + RS + r.line + RS + r.op + RS + r.keepBlank + RS + r.warning.replaceAll(RS, " ") + RS + r.status + RS + r.body;
 }
 
-export function decodeStaged(text: string): StagedRow {
-  const p: number[] = [];
-  let at = -1;
-  for (let i = 0; i < 6; i++) p.push((at = text.indexOf(RS, at + 1)));
+/** A staged row's fields before its body, read from its bytes; the body stays bytes at `bodyStart`. */
+export type StagedHead = Omit<StagedRow, "body"> & { bodyStart: number };
+
+const RS_BYTE = 0x1e;
+
+/**
+ * Reads a staged row's head from `buf[start, end)` without decoding its body:
+ * the plan compares most bodies with the stored ones as bytes.
+ *
+ * @example const head = decodeStagedHead(buf, 0, buf.length); buf.toString("utf8", head.bodyStart);
+ */
+export function decodeStagedHead(buf: Buffer, start: number, end: number): StagedHead {
+  const p = [0, 0, 0, 0, 0, 0];
+  let at = start;
+  for (let i = 0; i < 6; i++) {
+    while (at < end && buf[at] !== RS_BYTE) at++;
+    if (at >= end) throw new Error("a staged row is damaged; the job must be staged again");
+    p[i] = at++;
+  }
   return {
-    fileIndex: Number(text.slice(0, p[0])),
-    line: Number(text.slice(p[0]! + 1, p[1])),
-    op: text.slice(p[1]! + 1, p[2]) as StagedRow["op"],
-    keepBlank: text.slice(p[2]! + 1, p[3]),
-    warning: text.slice(p[3]! + 1, p[4]),
-    status: text.slice(p[4]! + 1, p[5]) as StagedRow["status"],
-    body: text.slice(p[5]! + 1),
+    fileIndex: digits(buf, start, p[0]!),
+    line: digits(buf, p[0]! + 1, p[1]!),
+    op: buf[p[1]! + 1] === 0x64 ? "delete" : "upsert",
+    keepBlank: p[3]! === p[2]! + 1 ? "" : buf.toString("utf8", p[2]! + 1, p[3]!),
+    warning: p[4]! === p[3]! + 1 ? "" : buf.toString("utf8", p[3]! + 1, p[4]!),
+    status: buf[p[4]! + 1] === 0x74 ? "tobedeleted" : "active",
+    bodyStart: p[5]! + 1,
   };
+}
+
+function digits(buf: Buffer, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) n = n * 10 + buf[i]! - 48;
+  return n;
 }

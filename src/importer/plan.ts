@@ -14,10 +14,10 @@
 import type { Database } from "lmdb";
 import type { FileMode } from "../formats/types.ts";
 import { recordKey, recordRange, rejectedKey } from "../store/keys.ts";
-import { decodeBody, decodeRecord, encodeBody, type RecordStatus, type StoredRecord } from "../store/record.ts";
+import { decodeBody, decodeRecord, encodeBody, locateBody, type RecordStatus, type StoredRecord } from "../store/record.ts";
 import type { Store } from "../store/mod.ts";
-import { decodeStaged, type StagedRow } from "./_staged.ts";
-import { mergeRuns, type RunEntry } from "./_runs.ts";
+import { decodeStagedHead, type StagedHead } from "./_staged.ts";
+import { mergeRunsRaw, type MergedEntry, type RawEntry } from "./_runs.ts";
 import type { RowAction, RowStatus } from "./results.ts";
 
 export interface PlanEntity {
@@ -64,16 +64,21 @@ export function* walkPlan(ctx: PlanContext): Generator<PlannedAction> {
   for (const pe of ctx.entities) if (!modes.has(pe.entity)) modes.set(pe.entity, pe);
   // Key order: "entity\0id", so entities sort as name + "\0".
   const order = [...modes.keys()].sort((a, b) => (a + "\x00" < b + "\x00" ? -1 : 1));
-  const staged = mergeRuns(ctx.runsDir)[Symbol.iterator]();
+  const staged = mergeRunsRaw(ctx.runsDir)[Symbol.iterator]();
   let next = staged.next();
+  // A merged entry is valid only until the merge moves on, so move on only when the next row is asked for.
+  let handedOut = false;
   for (const entity of order) {
     const prefix = entity + "\x00";
-    const rows: Iterator<RunEntry> = {
+    const rows: Iterator<MergedEntry> = {
       next: () => {
+        if (handedOut) {
+          next = staged.next();
+          handedOut = false;
+        }
         if (next.done || !next.value.key.startsWith(prefix)) return { done: true, value: undefined };
-        const current = next;
-        next = staged.next();
-        return current;
+        handedOut = true;
+        return next;
       },
     };
     const pe = modes.get(entity)!;
@@ -87,21 +92,33 @@ export function existingCount(ctx: PlanContext, entity: string): number {
   return ctx.store.records.getKeysCount(recordRange(ctx.tenant, entity));
 }
 
+/** A staged row as the walk meets it: its bytes are valid only until the walk moves on. */
+interface StagedRowAt {
+  id: string;
+  key: string;
+  row: StagedHead;
+  raw: RawEntry;
+}
+
+/** The staged row's body as text (only rows that change need it). */
+function bodyText(s: StagedRowAt): string {
+  return s.raw.buf.toString("utf8", s.row.bodyStart, s.raw.end);
+}
+
 /** Staged rows of one entity, with duplicates and late rejections turned into results. */
-function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): Generator<{ id: string; key: string; row: StagedRow } | PlannedAction> {
+function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>): Generator<StagedRowAt | PlannedAction> {
   const cut = pe.entity.length + 1;
-  let previous: { key: string; row: StagedRow } | undefined;
+  let previous: { key: string; fileIndex: number; line: number } | undefined;
   for (let r = rows.next(); !r.done; r = rows.next()) {
-    const { key, value } = r.value;
-    const row = decodeStaged(value);
+    const { key, raw } = r.value;
+    const row = decodeStagedHead(raw.buf, raw.valueStart, raw.end);
     const id = key.slice(cut);
     const file = ctx.files[row.fileIndex] ?? pe.file;
     if (previous?.key === key) {
-      const first = previous.row;
-      yield action(key, pe.entity, id, "skip", "ERROR", file, row.line, `sourcedId "${id}" appears twice in this package (first at ${ctx.files[first.fileIndex]} line ${first.line}); the first row is kept, remove the duplicate`);
+      yield action(key, pe.entity, id, "skip", "ERROR", file, row.line, `sourcedId "${id}" appears twice in this package (first at ${ctx.files[previous.fileIndex]} line ${previous.line}); the first row is kept, remove the duplicate`);
       continue;
     }
-    previous = { key, row };
+    previous = { key, fileIndex: row.fileIndex, line: row.line };
     if (ctx.rejected > 0) {
       const why = ctx.staging.getBinary(rejectedKey(key));
       if (why) {
@@ -109,43 +126,93 @@ function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): G
         continue;
       }
     }
-    yield { id, key, row };
+    yield { id, key, row, raw };
   }
 }
 
-function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): Generator<PlannedAction> {
-  const cut = ctx.tenant.length + pe.entity.length + 2;
-  const stored = ctx.store.recordTexts.getRange(recordRange(ctx.tenant, pe.entity))[Symbol.iterator]();
-  let r = stored.next();
+/**
+ * The tenant's records of one entity in key order, each copied into a
+ * reused buffer as it is reached (lmdb's own read buffer is overwritten by
+ * any other read, such as a late rejection's lookup in the walk).
+ */
+class StoredRecords {
+  #range: Iterator<{ key: string; value: { bytes: Buffer; size: number } }>;
+  #cut: number;
+  bytes = Buffer.allocUnsafe(4096);
+  size = 0;
+  /** The current record's sourcedId; undefined after the last. */
+  id: string | undefined;
+
+  constructor(ctx: PlanContext, entity: string) {
+    this.#range = ctx.store.recordViews.getRange(recordRange(ctx.tenant, entity))[Symbol.iterator]();
+    this.#cut = ctx.tenant.length + entity.length + 2;
+    this.advance();
+  }
+
+  advance(): void {
+    const r = this.#range.next();
+    if (r.done) {
+      this.id = undefined;
+      return;
+    }
+    const { bytes, size } = r.value.value;
+    if (size > this.bytes.length) this.bytes = Buffer.allocUnsafe(size * 2);
+    // lmdb's shared buffer reports the value's size as its length, which Buffer.copy trips over: copy by view.
+    this.bytes.set(new Uint8Array(bytes.buffer, bytes.byteOffset, size), 0);
+    this.size = size;
+    this.id = r.value.key.slice(this.#cut);
+  }
+
+  record(): StoredRecord {
+    return decodeRecord(this.bytes.toString("utf8", 0, this.size));
+  }
+
+  /** Whether the staged row would leave this record as it is: active, and the same body byte for byte. */
+  sameAs(s: StagedRowAt): boolean {
+    if (s.row.op !== "upsert" || s.row.keepBlank !== "") return false;
+    const { bodyStart, active } = locateBody(this.bytes, this.size);
+    return active && bodyStart >= 0 && this.bytes.compare(s.raw.buf, s.row.bodyStart, s.raw.end, bodyStart, this.size) === 0;
+  }
+}
+
+function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>): Generator<PlannedAction> {
+  const stored = new StoredRecords(ctx, pe.entity);
   for (const s of checked(ctx, pe, rows)) {
     if ("action" in s) {
       yield s;
       continue;
     }
     // Records the file no longer holds, before this row's key.
-    for (; !r.done && r.value.key.slice(cut) < s.id; r = stored.next()) {
-      const gone = absent(ctx, pe, r.value.key.slice(cut), r.value.value);
+    for (; stored.id !== undefined && stored.id < s.id; stored.advance()) {
+      const gone = absent(pe, stored);
       if (gone) yield gone;
     }
-    if (!r.done && r.value.key.slice(cut) === s.id) {
-      yield decide(pe, s, decodeRecord(r.value.value), ctx);
-      r = stored.next();
+    if (stored.id === s.id) {
+      yield stored.sameAs(s) ? unchanged(pe, s, ctx) : decide(pe, s, stored.record(), ctx);
+      stored.advance();
     } else yield decide(pe, s, undefined, ctx);
   }
-  for (; !r.done; r = stored.next()) {
-    const gone = absent(ctx, pe, r.value.key.slice(cut), r.value.value);
+  for (; stored.id !== undefined; stored.advance()) {
+    const gone = absent(pe, stored);
     if (gone) yield gone;
   }
 }
 
-function absent(ctx: PlanContext, pe: PlanEntity, id: string, text: string): PlannedAction | undefined {
-  const record = decodeRecord(text);
-  if (record.status !== "active") return undefined;
+function absent(pe: PlanEntity, stored: StoredRecords): PlannedAction | undefined {
+  if (!locateBody(stored.bytes, stored.size).active) return undefined;
+  const record = stored.record();
+  const id = stored.id!;
   return action(`${pe.entity}\x00${id}`, pe.entity, id, "delete", "SUCCESS", pe.file, 0,
     `not in the bulk file ${pe.file}: marked tobedeleted`, { status: "tobedeleted", body: record.body }, record);
 }
 
-function* walkDelta(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>): Generator<PlannedAction> {
+/** A row whose record stays as it is (as {@link decide} would find it, without decoding either side). */
+function unchanged(pe: PlanEntity, s: StagedRowAt, ctx: PlanContext): PlannedAction {
+  const file = ctx.files[s.row.fileIndex] ?? pe.file;
+  return action(s.key, pe.entity, s.id, "unchanged", s.row.warning === "" ? "SUCCESS" : "WARNING", file, s.row.line, s.row.warning);
+}
+
+function* walkDelta(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>): Generator<PlannedAction> {
   for (const s of checked(ctx, pe, rows)) {
     if ("action" in s) {
       yield s;
@@ -156,7 +223,7 @@ function* walkDelta(ctx: PlanContext, pe: PlanEntity, rows: Iterator<RunEntry>):
   }
 }
 
-function decide(pe: PlanEntity, s: { id: string; key: string; row: StagedRow }, before: StoredRecord | undefined, ctx: PlanContext): PlannedAction {
+function decide(pe: PlanEntity, s: StagedRowAt, before: StoredRecord | undefined, ctx: PlanContext): PlannedAction {
   const { row, key, id } = s;
   const file = ctx.files[row.fileIndex] ?? pe.file;
   const ok: RowStatus = row.warning === "" ? "SUCCESS" : "WARNING";
@@ -166,8 +233,9 @@ function decide(pe: PlanEntity, s: { id: string; key: string; row: StagedRow }, 
     if (before.status === "tobedeleted") return action(key, e, id, "unchanged", ok, file, row.line, row.warning, undefined, before);
     return action(key, e, id, "delete", ok, file, row.line, row.warning, { status: "tobedeleted", body: before.body }, before);
   }
-  if (!before) return action(key, e, id, "create", ok, file, row.line, row.warning, { status: "active", body: row.body });
-  const body = row.keepBlank === "" ? row.body : keepBlanks(e, before.body, row.body, row.keepBlank);
+  const staged = bodyText(s);
+  if (!before) return action(key, e, id, "create", ok, file, row.line, row.warning, { status: "active", body: staged });
+  const body = row.keepBlank === "" ? staged : keepBlanks(e, before.body, staged, row.keepBlank);
   if (before.status === "active" && body === before.body) return action(key, e, id, "unchanged", ok, file, row.line, row.warning, undefined, before);
   const message = before.status === "tobedeleted" ? join(row.warning, "restored (was tobedeleted)") : row.warning;
   return action(key, e, id, "update", ok, file, row.line, message, { status: "active", body }, before);

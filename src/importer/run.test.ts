@@ -102,6 +102,19 @@ describe("re-imports", () => {
     expect(resultsOf(job.resultsPath)).toContain("users.csv,0,users,t1u,delete,SUCCESS,not in the bulk file users.csv: marked tobedeleted");
   });
 
+  it("a record marked tobedeleted and delivered again as it was is restored, not left unchanged", async () => {
+    await run(writeBundle(DISTRICT));
+    const lenient = { thresholds: { deletes: { percent: 50 }, updates: { percent: 75 } } };
+    const without = USERS.replace(/^t1u,.*\n/m, "");
+    const enrollments = ENROLLMENTS.split("\n").filter((l) => !l.includes(",t1u,")).join("\n");
+    await run(writeBundle({ ...DISTRICT, "users.csv": without, "enrollments.csv": enrollments }), lenient);
+    expect(recordsOf(store, "strata", "users").get("t1u")).toMatchObject({ status: "tobedeleted" });
+    const job = await run(writeBundle(DISTRICT), lenient);
+    expect(job.counts.users).toMatchObject({ updated: 1, unchanged: 3 });
+    expect(recordsOf(store, "strata", "users").get("t1u")).toMatchObject({ status: "active", familyName: "Noether" });
+    expect(resultsOf(job.resultsPath)).toContain("users.csv,5,users,t1u,update,SUCCESS,restored (was tobedeleted)");
+  });
+
   it("keeps non-ASCII text exactly, created as bytes and updated with a before-image", async () => {
     const first = USERS.replace("Ada,Lovelace", "Adélaïde,Lovelace-Ñúñez").replace("Alan,Turing", "李,Turing😀");
     await run(writeBundle({ ...DISTRICT, "users.csv": first }));

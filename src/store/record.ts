@@ -61,6 +61,28 @@ export function decodeRecord(bytes: Uint8Array | string): StoredRecord {
   };
 }
 
+/**
+ * Where a stored record's body starts in its bytes (`-1` if they are not a
+ * record) and whether it is active, read without decoding: the plan compares
+ * bodies as bytes.
+ *
+ * @example const { bodyStart, active } = locateBody(bytes, bytes.length);
+ */
+export function locateBody(bytes: Uint8Array, size: number): { bodyStart: number; active: boolean } {
+  let at = 0;
+  for (let n = 0; n < 4; n++) {
+    while (at < size && bytes[at] !== RS_BYTE) at++;
+    if (at >= size) return { bodyStart: -1, active: false };
+    at++;
+  }
+  // "active" RS, just before the body.
+  const s = at - 7;
+  const active = s > 0 && bytes[s - 1] === RS_BYTE && bytes[s] === 0x61 && bytes[s + 1] === 0x63 && bytes[s + 2] === 0x74 && bytes[s + 3] === 0x69 && bytes[s + 4] === 0x76 && bytes[s + 5] === 0x65;
+  return { bodyStart: at, active };
+}
+
+const RS_BYTE = 0x1e;
+
 interface FieldOrder {
   names: readonly string[];
   known: ReadonlySet<string>;
