@@ -15,6 +15,7 @@ import { tenantRoot } from "../../inbox/droptree.ts";
 import { Defender } from "./_defender.ts";
 import { authorizedKeys, findKey, hostKeys, type AuthorizedKey } from "./_keys.ts";
 import { InFlight } from "./_inflight.ts";
+import { READ_FD } from "./_upload-md5.ts";
 import { DEFAULT_IN_FLIGHT, serveSftp, type SessionEvents } from "./_session.ts";
 import type { TenantView } from "./_vfs.ts";
 
@@ -158,7 +159,7 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
       const events: SessionEvents = {
         touched: touch,
         maxFileBytes: limits.max_file_bytes ?? 10 * 2 ** 30,
-        uploaded: (path, bytes, ms, md5) => log("sftp.upload", { ...where, tenant: a.tenant, path, bytes, ms, md5 }),
+        uploaded: (path, bytes, ms, readFd) => log("sftp.upload", { ...where, tenant: a.tenant, path, bytes, ms, [READ_FD]: readFd }),
         denied: (op, path, why) => log("sftp.denied", { ...where, tenant: a.tenant, op, path, message: why }),
         event: (op, fields) => log(`sftp.${op}`, { ...where, tenant: a.tenant, ...fields }),
         replying,

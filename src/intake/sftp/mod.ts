@@ -19,6 +19,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { Config } from "../../config/mod.ts";
+import { md5OfDescriptor, READ_FD } from "./_upload-md5.ts";
 
 export interface SftpServer {
   port: number;
@@ -60,13 +61,25 @@ export function startSftpServer(config: Config, log: Log): Promise<SftpServer> {
   let current: Worker;
   let whenClosed: (() => void) | undefined;
   let exited = false;
+  // Events are logged in the order they happened, an upload's once its MD5 is known.
+  let logged = Promise.resolve();
+  const inOrder = (event: string, fields: Record<string, unknown>) => {
+    const fd = fields[READ_FD];
+    if (typeof fd !== "number") {
+      logged = logged.then(() => log(event, fields));
+      return;
+    }
+    const { [READ_FD]: _, ...rest } = fields;
+    const md5 = md5OfDescriptor(fd);
+    logged = logged.then(async () => log(event, { ...rest, md5: await md5 }));
+  };
   return new Promise((resolve, reject) => {
     let started = false;
     const run = () => {
       const worker = (current = spawn(config));
       exited = false;
       worker.on("message", (m: FromWorker) => {
-        if (m.type === "event") log(m.event, m.fields);
+        if (m.type === "event") inOrder(m.event, m.fields);
         else if (m.type === "closed") void worker.terminate().then(() => whenClosed?.());
         else if (m.type === "failed") {
           void worker.terminate();
