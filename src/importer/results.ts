@@ -34,7 +34,7 @@ const FLUSH_AT = 32 * 1024;
 
 /** Quotes a CSV field when it needs it (RFC 4180). */
 export function csvField(value: string): string {
-  if (!/[",\r\n]/.test(value)) return value;
+  if (value === "" || !/[",\r\n]/.test(value)) return value;
   return `"${value.replaceAll('"', '""')}"`;
 }
 
@@ -50,6 +50,9 @@ export class ResultsWriter {
   #fd: number;
   #position: number;
   #buffer = "";
+  // Rows come file by file: the file's field is worked out once per run of rows.
+  #file = "";
+  #fileField = "";
 
   /** Opens `path`; with `append`, continues a file written before a restart. */
   constructor(readonly path: string, append = false, appendAt = 0) {
@@ -59,8 +62,12 @@ export class ResultsWriter {
   }
 
   write(row: ResultRow): void {
+    if (row.file !== this.#file) {
+      this.#file = row.file;
+      this.#fileField = csvField(row.file);
+    }
     this.#buffer +=
-      csvField(row.file) + "," + row.line + "," + row.entity + "," + csvField(row.sourcedId) + "," +
+      this.#fileField + "," + row.line + "," + row.entity + "," + csvField(row.sourcedId) + "," +
       row.action + "," + row.status + "," + csvField(row.message) + "\n";
     if (this.#buffer.length >= FLUSH_AT) this.flush();
   }
