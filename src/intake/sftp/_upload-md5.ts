@@ -10,6 +10,10 @@
  * inbox has moved the file or another upload has replaced it. Resumed and
  * out-of-order uploads, which the old way could not hash, now get one too.
  *
+ * The descriptor goes back to the SFTP thread to be closed: Node keeps, per
+ * thread, the descriptors a thread opened, and one closed elsewhere stays on
+ * that list, warning when its number comes round again.
+ *
  * @module
  */
 import { createReadStream } from "node:fs";
@@ -19,17 +23,19 @@ import { createHash } from "node:crypto";
 export const READ_FD = "readFd";
 
 /**
- * The MD5 (hex) of everything an open descriptor reads from its start; closes it.
- * `undefined` if it cannot be read (the event is still logged).
+ * The MD5 (hex) of everything an open descriptor reads from its start, then
+ * `release(fd)`; `undefined` if it cannot be read (the event is still logged).
  *
- * @example const md5 = await md5OfDescriptor(fd);
+ * @example const md5 = await md5OfDescriptor(fd, (fd) => worker.postMessage({ type: "release", fd }));
  */
-export async function md5OfDescriptor(fd: number): Promise<string | undefined> {
+export async function md5OfDescriptor(fd: number, release: (fd: number) => void): Promise<string | undefined> {
   const hash = createHash("md5");
   try {
-    for await (const chunk of createReadStream("", { fd, start: 0, highWaterMark: 1 << 20, autoClose: true })) hash.update(chunk as Buffer);
+    for await (const chunk of createReadStream("", { fd, start: 0, highWaterMark: 1 << 20, autoClose: false })) hash.update(chunk as Buffer);
     return hash.digest("hex");
   } catch {
     return undefined;
+  } finally {
+    release(fd);
   }
 }

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { closeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Config } from "../../config/mod.ts";
 import { md5OfDescriptor, READ_FD } from "./_upload-md5.ts";
@@ -63,14 +64,14 @@ export function startSftpServer(config: Config, log: Log): Promise<SftpServer> {
   let exited = false;
   // Events are logged in the order they happened, an upload's once its MD5 is known.
   let logged = Promise.resolve();
-  const inOrder = (event: string, fields: Record<string, unknown>) => {
+  const inOrder = (event: string, fields: Record<string, unknown>, release: (fd: number) => void) => {
     const fd = fields[READ_FD];
     if (typeof fd !== "number") {
       logged = logged.then(() => log(event, fields));
       return;
     }
     const { [READ_FD]: _, ...rest } = fields;
-    const md5 = md5OfDescriptor(fd);
+    const md5 = md5OfDescriptor(fd, release);
     logged = logged.then(async () => log(event, { ...rest, md5: await md5 }));
   };
   return new Promise((resolve, reject) => {
@@ -78,8 +79,12 @@ export function startSftpServer(config: Config, log: Log): Promise<SftpServer> {
     const run = () => {
       const worker = (current = spawn(config));
       exited = false;
+      // An upload's descriptor goes back to the thread that opened it; if that one is gone, it is closed here.
+      let gone = false;
+      worker.once("exit", () => (gone = true));
+      const release = (fd: number) => (gone ? closeSync(fd) : worker.postMessage({ type: "release", fd }));
       worker.on("message", (m: FromWorker) => {
-        if (m.type === "event") inOrder(m.event, m.fields);
+        if (m.type === "event") inOrder(m.event, m.fields, release);
         else if (m.type === "closed") void worker.terminate().then(() => whenClosed?.());
         else if (m.type === "failed") {
           void worker.terminate();
