@@ -8,6 +8,10 @@
  * 20 sessions uploading 100 files each at once, every file to be accepted
  * (a job) exactly once.
  *
+ * Rates are the client's (start to exit of `sftp -b`). rosterbox's CPU for
+ * the upload counts until its `sftp.upload` line carries the MD5, which is
+ * taken after CLOSE on the main thread; the download starts after that.
+ *
  * `node --import tsx test/bench/sftp.ts`; needs openssh-server (sshd) and
  * the OpenSSH client. Part of `npm run bench`.
  *
@@ -139,7 +143,11 @@ export async function benchSftp(): Promise<SftpFigures> {
     app.stdout!.on("data", (d) => (out += d));
     const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
     await wait(() => lines().some((l) => l.event === "sftp"), 30_000, "rosterbox's SFTP server");
-    const [rosterboxUp, rosterboxUpCpu] = transfer(port, "bench-sis", key, "put big.bin Big/big.bin\n", local, app.pid!);
+    // The rate is the client's; the CPU runs on until the upload's MD5 is logged (it is taken after CLOSE, on the main thread).
+    const upStart = cpuSeconds(app.pid!);
+    const [rosterboxUp] = transfer(port, "bench-sis", key, "put big.bin Big/big.bin\n", local, app.pid!);
+    await wait(() => lines().some((l) => l.event === "sftp.upload" && l.path === "/Big/big.bin" && /^[0-9a-f]{32}$/.test(String(l.md5))), 60_000, "the upload's MD5 in its log line");
+    const rosterboxUpCpu = (cpuSeconds(app.pid!) - upStart) / (SIZE / 2 ** 30);
     const [rosterboxDown, rosterboxDownCpu] = transfer(port, "bench-sis", key, "get Big/big.bin down-rosterbox.bin\n", local, app.pid!);
     rmSync(join(local, "down-rosterbox.bin"), { force: true });
 
