@@ -99,7 +99,7 @@ export class RunWriter {
   flush(): void {
     const n = this.#n;
     if (n === 0) return;
-    const fd = openSync(join(this.dir, `run-${String(this.#count++).padStart(5, "0")}`), "w");
+    const fd = openSync(join(this.dir, runFileName(this.#count++)), "w");
     try {
       if (this.presorted) writeAll(fd, this.#buf, this.#at);
       else this.#writeSorted(fd, sortEntries(this.#buf, this.#offsets, this.#groups, n, this.#groupNames, this.#groupBytes));
@@ -181,21 +181,29 @@ function writeAll(fd: number, buf: Buffer, length: number): void {
   while (done < length) done += writeSync(fd, buf, done, length - done);
 }
 
+/** The name of run file number `n` in a runs folder. */
+export function runFileName(n: number): string {
+  return `run-${String(n).padStart(5, "0")}`;
+}
+
 /**
  * One run entry as bytes: the key is `buf[keyStart, valueStart)`, the value
- * `buf[valueStart, end)`. Valid only until the reader moves on.
+ * `buf[valueStart, end)`. Valid only until the reader moves on. `buf[i]` is
+ * byte `base + i` of its run file.
  */
 export interface RawEntry {
   buf: Buffer;
   keyStart: number;
   valueStart: number;
   end: number;
+  base: number;
 }
 
-/** A merged run entry: its key as text, its bytes as they are. Valid only until the merge moves on. */
+/** A merged run entry: its key as text, its bytes as they are, the number of its run file. Valid only until the merge moves on. */
 export interface MergedEntry {
   key: string;
   raw: RawEntry;
+  run: number;
 }
 
 /** Reads one run file entry by entry through a small buffer. */
@@ -207,10 +215,10 @@ class RunReader implements MergedEntry {
   #eof = false;
   /** The current entry's key (decoded only when asked to). */
   key = "";
-  readonly raw: RawEntry = { buf: this.#buf, keyStart: 0, valueStart: 0, end: 0 };
+  readonly raw: RawEntry = { buf: this.#buf, keyStart: 0, valueStart: 0, end: 0, base: 0 };
   done = false;
 
-  constructor(path: string, readonly order: number, readonly decodeKeys = true) {
+  constructor(path: string, readonly order: number, readonly decodeKeys = true, readonly run = order) {
     this.#fd = openSync(path, "r");
     this.advance();
   }
@@ -239,6 +247,7 @@ class RunReader implements MergedEntry {
       this.#buf = bigger;
     } else this.#buf.copy(this.#buf, 0, this.#start, this.#end);
     this.#end -= this.#start;
+    this.raw.base += this.#start;
     this.#start = 0;
     while (!this.#eof && this.#end < n) {
       const got = readSync(this.#fd, this.#buf, this.#end, this.#buf.length - this.#end, null);
@@ -286,7 +295,7 @@ export function* mergeRuns(dir: string): Generator<RunEntry> {
  */
 export function* mergeRunsRaw(dir: string): Generator<MergedEntry> {
   const names = readdirSync(dir).filter((n) => n.startsWith("run-")).sort();
-  const heap = names.map((n, i) => new RunReader(join(dir, n), i)).filter((r) => !r.done);
+  const heap = names.map((n, i) => new RunReader(join(dir, n), i, true, Number(n.slice(4)))).filter((r) => !r.done);
   const less = (a: RunReader, b: RunReader) => a.key < b.key || (a.key === b.key && a.order < b.order);
   const down = (i: number) => {
     for (;;) {

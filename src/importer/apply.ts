@@ -11,13 +11,14 @@
  *
  * @module
  */
+import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { appendChanges, type ChangeOp } from "../store/changes.ts";
 import { recordKey, recordKeyPrefix, seqKey, undoKey } from "../store/keys.ts";
 import { BATCH_TXN, type Store } from "../store/mod.ts";
 import { decodeRecord, encodeRecord, recordHeader, recordText, type RecordStatus } from "../store/record.ts";
-import { readSortedRuns, RunWriter, type RawEntry } from "./_runs.ts";
-import type { PlannedAction } from "./plan.ts";
+import { readSortedRuns, runFileName, RunWriter, type RawEntry } from "./_runs.ts";
+import type { PlannedAction, StagedBody } from "./plan.ts";
 
 const RS = "\x1e";
 
@@ -61,10 +62,19 @@ export function planWriter(runsDir: string): RunWriter {
   return new RunWriter(join(runsDir, "plan"), true);
 }
 
-/** One change as the plan file keeps it: action, new status, the before-image (length-prefixed), new body. */
+/**
+ * One change as the plan file keeps it: action, new status, then either the
+ * before-image (length-prefixed) and the new body, or for a create `@run,offset,length`:
+ * where its body is in the staged runs, which stay until the job ends.
+ */
 export function planEntry(a: PlannedAction): string {
+  const next = a.next!;
+  if (next.staged) {
+    if (a.before) throw new Error(`a planned ${a.action} of ${a.sourcedId} has a before-image and a staged body`);
+    return a.action + RS + next.status + RS + "@" + next.staged.run + "," + next.staged.offset + "," + next.staged.length + RS;
+  }
   const before = a.before ? recordText(a.before) : "";
-  return a.action + RS + a.next!.status + RS + before.length + RS + before + a.next!.body;
+  return a.action + RS + next.status + RS + before.length + RS + before + next.body!;
 }
 
 /**
@@ -87,40 +97,49 @@ export function applyPlan(ctx: ApplyContext): number {
   if (saved) while (!next.done && keyText(next.value) <= saved.key) next = entries.next();
   const keyPrefix = recordKeyPrefix(tenant);
   const bytes = new RecordBytes();
-
-  while (!next.done) {
-    store.env.transactionSync(() => {
-      const firstSeq = seq + 1;
-      const lines: string[] = [];
-      let lastKey = "";
-      for (let n = 0; n < batchSize && !next.done; n++, next = entries.next()) {
-        const e = next.value;
-        const key = keyText(e);
-        const p = parseEntry(e, key);
-        seq++;
-        lines.push(key + "\x00" + p.action);
-        lastKey = key;
-        if (p.beforeLength === 0) {
-          // A change with no before-image (a create): its body goes from the plan file to the store as bytes.
-          store.records.putSync(keyPrefix + key, bytes.value(recordHeader(seq, jobId, now, p.status), e, p.bodyStart));
-          continue;
+  const staged = new StagedBodies(ctx.runsDir);
+  try {
+    while (!next.done) {
+      store.env.transactionSync(() => {
+        const firstSeq = seq + 1;
+        const lines: string[] = [];
+        let lastKey = "";
+        for (let n = 0; n < batchSize && !next.done; n++, next = entries.next()) {
+          const e = next.value;
+          const key = keyText(e);
+          const p = parseEntry(e, key);
+          seq++;
+          lines.push(key + "\x00" + p.action);
+          lastKey = key;
+          if (p.staged) {
+            // A create: its body goes from the staged run to the store as bytes.
+            store.records.putSync(keyPrefix + key, bytes.value(recordHeader(seq, jobId, now, p.status), staged.read(p.staged)));
+            continue;
+          }
+          if (p.beforeLength === 0) {
+            // No before-image (a create planned by an older build): the body follows in the plan file.
+            store.records.putSync(keyPrefix + key, bytes.value(recordHeader(seq, jobId, now, p.status), e.buf.subarray(p.bodyStart, e.end)));
+            continue;
+          }
+          const value = e.buf.toString("utf8", p.bodyStart, e.end);
+          const cut = key.indexOf("\x00");
+          const entity = key.slice(0, cut);
+          const sourcedId = key.slice(cut + 1);
+          // The before-image's length counts UTF-16 units (planEntry measures the string).
+          const before = decodeRecord(value.slice(0, p.beforeLength));
+          store.recordTexts.putSync(recordKey(tenant, entity, sourcedId), recordText({ seq, job: jobId, modifiedAt: now, status: p.status, body: value.slice(p.beforeLength) }));
+          store.undo.putSync(undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${entity}\x00${sourcedId}\x00`), encodeRecord(before)]));
         }
-        const value = e.buf.toString("utf8", p.bodyStart, e.end);
-        const cut = key.indexOf("\x00");
-        const entity = key.slice(0, cut);
-        const sourcedId = key.slice(cut + 1);
-        // The before-image's length counts UTF-16 units (planEntry measures the string).
-        const before = decodeRecord(value.slice(0, p.beforeLength));
-        store.recordTexts.putSync(recordKey(tenant, entity, sourcedId), recordText({ seq, job: jobId, modifiedAt: now, status: p.status, body: value.slice(p.beforeLength) }));
-        store.undo.putSync(undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${entity}\x00${sourcedId}\x00`), encodeRecord(before)]));
-      }
-      appendChanges(store, tenant, firstSeq, lines);
-      changed += lines.length;
-      store.meta.putSync(seqKey(tenant), seq);
-      const cp: Checkpoint = { key: lastKey, seq, undo, changed };
-      store.jobs.putSync(checkpointKey(jobId), cp);
-    }, BATCH_TXN);
-    ctx.onProgress?.(changed);
+        appendChanges(store, tenant, firstSeq, lines);
+        changed += lines.length;
+        store.meta.putSync(seqKey(tenant), seq);
+        const cp: Checkpoint = { key: lastKey, seq, undo, changed };
+        store.jobs.putSync(checkpointKey(jobId), cp);
+      }, BATCH_TXN);
+      ctx.onProgress?.(changed);
+    }
+  } finally {
+    staged.close();
   }
   return changed;
 }
@@ -135,45 +154,83 @@ interface ParsedEntry {
   beforeLength: number;
   /** Where the before-image (if any) and then the new body start in the entry's buffer. */
   bodyStart: number;
+  /** A create's body, in the staged runs. */
+  staged?: StagedBody;
 }
 
 const ACTIONS = new Map<string, ChangeOp>([["create", "create"], ["update", "update"], ["delete", "delete"]]);
 const STATUSES = new Map<string, RecordStatus>([["active", "active"], ["tobedeleted", "tobedeleted"]]);
 const RS_BYTE = 0x1e;
 
-/** The head of a plan entry ({@link planEntry}): action RS status RS before-length RS. */
+/** The head of a plan entry ({@link planEntry}): action RS status RS (before-length | @run,offset,length) RS. */
 function parseEntry(e: RawEntry, key: string): ParsedEntry {
   const buf = e.buf;
   let a = e.valueStart;
   while (a < e.end && buf[a] !== RS_BYTE) a++;
   let b = a + 1;
   while (b < e.end && buf[b] !== RS_BYTE) b++;
-  let beforeLength = 0;
+  const ref = buf[b + 1] === 0x40;
+  // Digits of the before-length, or the staged body's three numbers after "@".
+  const numbers = [0];
   let digits = true;
-  let c = b + 1;
+  let c = ref ? b + 2 : b + 1;
   for (; c < e.end && buf[c] !== RS_BYTE; c++) {
+    if (ref && buf[c] === 0x2c) {
+      numbers.push(0);
+      continue;
+    }
     const d = buf[c]! - 48;
     digits &&= d >= 0 && d <= 9;
-    beforeLength = beforeLength * 10 + d;
+    numbers[numbers.length - 1] = numbers[numbers.length - 1]! * 10 + d;
   }
   const action = ACTIONS.get(buf.toString("latin1", e.valueStart, a));
   const status = STATUSES.get(buf.toString("latin1", a + 1, b));
-  if (c >= e.end || !action || !status || !digits || c === b + 1) {
+  if (c >= e.end || !action || !status || !digits || c === b + 1 || numbers.length !== (ref ? 3 : 1) || (ref && c + 1 !== e.end)) {
     throw new Error(`the job's plan file is damaged at ${key.replace("\x00", " ")}; cancel the job and import the files again`);
   }
-  return { action, status, beforeLength, bodyStart: c + 1 };
+  if (ref) return { action, status, beforeLength: 0, bodyStart: c + 1, staged: { run: numbers[0]!, offset: numbers[1]!, length: numbers[2]! } };
+  return { action, status, beforeLength: numbers[0]!, bodyStart: c + 1 };
+}
+
+/**
+ * Bodies read back from the staged runs, in the order the plan names them:
+ * within one run that is file order (a run is sorted, the plan is its merge),
+ * so each run is read forwards through a buffer of its own.
+ */
+class StagedBodies {
+  #runs = new Map<number, { fd: number; buf: Buffer; start: number; end: number }>();
+
+  constructor(readonly dir: string) {}
+
+  read(at: StagedBody): Buffer {
+    let r = this.#runs.get(at.run);
+    if (!r) this.#runs.set(at.run, (r = { fd: openSync(join(this.dir, runFileName(at.run)), "r"), buf: Buffer.allocUnsafe(64 * 1024), start: 0, end: 0 }));
+    if (at.offset < r.start || at.offset + at.length > r.end) {
+      if (at.length > r.buf.length) r.buf = Buffer.allocUnsafe(at.length);
+      const n = readSync(r.fd, r.buf, 0, r.buf.length, at.offset);
+      r.start = at.offset;
+      r.end = at.offset + n;
+      if (n < at.length) throw new Error(`staging run ${runFileName(at.run)} is cut short; the job must be staged again`);
+    }
+    return r.buf.subarray(at.offset - r.start, at.offset - r.start + at.length);
+  }
+
+  close(): void {
+    for (const r of this.#runs.values()) closeSync(r.fd);
+    this.#runs.clear();
+  }
 }
 
 /** Record values written into one reused buffer (lmdb copies it in the put): no string, and no Buffer, made per record. */
 class RecordBytes {
   #value = Buffer.allocUnsafe(64 * 1024);
 
-  /** A record: the header, then the body bytes from `bodyStart` to the entry's end. */
-  value(header: string, e: RawEntry, bodyStart: number): Buffer {
-    const length = header.length * 3 + e.end - bodyStart;
+  /** A record: the header, then the body's bytes. */
+  value(header: string, body: Uint8Array): Buffer {
+    const length = header.length * 3 + body.length;
     if (length > this.#value.length) this.#value = Buffer.allocUnsafe(length * 2);
     const h = this.#value.write(header, 0);
-    e.buf.copy(this.#value, h, bodyStart, e.end);
-    return this.#value.subarray(0, h + e.end - bodyStart);
+    this.#value.set(body, h);
+    return this.#value.subarray(0, h + body.length);
   }
 }

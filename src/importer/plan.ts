@@ -47,10 +47,21 @@ export interface PlannedAction {
   message: string;
   file: string;
   line: number;
-  /** What the record becomes (create, update, delete). */
-  next?: { status: RecordStatus; body: string };
+  /**
+   * What the record becomes (create, update, delete): its body, or for a
+   * create where in the staged runs its body is (the apply copies it from
+   * there, so the plan file need not hold a second copy of a first import).
+   */
+  next?: { status: RecordStatus; body?: string; staged?: StagedBody };
   /** The stored record before the change (update, delete, unchanged). */
   before?: StoredRecord;
+}
+
+/** Where a staged row's body is: bytes `offset` to `offset + length` of run file `run`. */
+export interface StagedBody {
+  run: number;
+  offset: number;
+  length: number;
 }
 
 /**
@@ -98,6 +109,7 @@ interface StagedRowAt {
   key: string;
   row: StagedHead;
   raw: RawEntry;
+  run: number;
 }
 
 /** The staged row's body as text (only rows that change need it). */
@@ -126,7 +138,7 @@ function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>)
         continue;
       }
     }
-    yield { id, key, row, raw };
+    yield { id, key, row, raw, run: r.value.run };
   }
 }
 
@@ -233,8 +245,11 @@ function decide(pe: PlanEntity, s: StagedRowAt, before: StoredRecord | undefined
     if (before.status === "tobedeleted") return action(key, e, id, "unchanged", ok, file, row.line, row.warning, undefined, before);
     return action(key, e, id, "delete", ok, file, row.line, row.warning, { status: "tobedeleted", body: before.body }, before);
   }
+  if (!before) {
+    const at = { run: s.run, offset: s.raw.base + row.bodyStart, length: s.raw.end - row.bodyStart };
+    return action(key, e, id, "create", ok, file, row.line, row.warning, { status: "active", staged: at });
+  }
   const staged = bodyText(s);
-  if (!before) return action(key, e, id, "create", ok, file, row.line, row.warning, { status: "active", body: staged });
   const body = row.keepBlank === "" ? staged : keepBlanks(e, before.body, staged, row.keepBlank);
   if (before.status === "active" && body === before.body) return action(key, e, id, "unchanged", ok, file, row.line, row.warning, undefined, before);
   const message = before.status === "tobedeleted" ? join(row.warning, "restored (was tobedeleted)") : row.warning;

@@ -141,7 +141,8 @@ export async function benchSftp(): Promise<SftpFigures> {
     const app = spawn(process.execPath, [join(ROOT, "bin", "rosterbox.mjs"), "serve", "--config", config], { stdio: ["ignore", "pipe", "inherit"] });
     children.push(app);
     app.stdout!.on("data", (d) => (out += d));
-    const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Whole lines only: the last one may still be arriving.
+    const lines = () => out.split("\n").slice(0, -1).filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
     await wait(() => lines().some((l) => l.event === "sftp"), 30_000, "rosterbox's SFTP server");
     // The rate is the client's; the CPU runs on until the upload's MD5 is logged (it is taken after CLOSE, on the main thread).
     const upStart = cpuSeconds(app.pid!);
