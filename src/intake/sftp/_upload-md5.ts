@@ -16,23 +16,45 @@
  *
  * @module
  */
-import { createReadStream } from "node:fs";
 import { createHash } from "node:crypto";
+import { read } from "node:fs";
+import { promisify } from "node:util";
 
 /** The field of an `sftp.upload` event that carries the read descriptor. */
 export const READ_FD = "readFd";
+
+const readAt = promisify(read);
+const CHUNK = 1 << 20;
+let shared: Buffer | undefined;
+let queue: Promise<unknown> = Promise.resolve();
 
 /**
  * The MD5 (hex) of everything an open descriptor reads from its start, then
  * `release(fd)`; `undefined` if it cannot be read (the event is still logged).
  *
+ * Uploads are hashed one at a time through one reused 1 MiB buffer: a new
+ * Buffer per chunk is external memory that the main thread's heap counts
+ * towards its next full collection, and 1 GiB of them set off a
+ * mark-compact every few megabytes (the storms `mod.ts` describes).
+ *
  * @example const md5 = await md5OfDescriptor(fd, (fd) => worker.postMessage({ type: "release", fd }));
  */
-export async function md5OfDescriptor(fd: number, release: (fd: number) => void): Promise<string | undefined> {
-  const hash = createHash("md5");
+export function md5OfDescriptor(fd: number, release: (fd: number) => void): Promise<string | undefined> {
+  const hashed = queue.then(() => hash(fd, release));
+  queue = hashed;
+  return hashed;
+}
+
+async function hash(fd: number, release: (fd: number) => void): Promise<string | undefined> {
+  const md5 = createHash("md5");
+  const buf = (shared ??= Buffer.allocUnsafe(CHUNK));
   try {
-    for await (const chunk of createReadStream("", { fd, start: 0, highWaterMark: 1 << 20, autoClose: false })) hash.update(chunk as Buffer);
-    return hash.digest("hex");
+    for (let position = 0; ; ) {
+      const { bytesRead } = await readAt(fd, buf, 0, CHUNK, position);
+      if (bytesRead === 0) return md5.digest("hex");
+      md5.update(buf.subarray(0, bytesRead));
+      position += bytesRead;
+    }
   } catch {
     return undefined;
   } finally {
