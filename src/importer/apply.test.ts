@@ -45,4 +45,10 @@ describe("applyPlan", () => {
     );
     expect(store.records.get(recordKey("strata", "users", "u1"))).toBeUndefined();
   });
+
+  it("refuses a staged-body reference that is not run,offset,length", () => {
+    const { dataDir, runsDir } = planOf([["users\x00u1", "create\x1eactive\x1e@0,12\x1e"]]);
+    store = openStore(dataDir);
+    expect(() => applyPlan({ store: store!, tenant: "strata", jobId: "job1", runsDir })).toThrow("the job's plan file is damaged at users u1");
+  });
 });

@@ -3,7 +3,9 @@
  *
  * The plan walk leaves the changes it decided in a sorted plan file (the
  * job's `plan/` runs), so applying costs a read of the changes only, not a
- * second walk of the package and the store. Each transaction carries a batch
+ * second walk of the package and the store. A create's entry says where its
+ * body is in the staged runs instead of holding a copy: a first import's
+ * plan file is then a few bytes a row, not the whole district again. Each transaction carries a batch
  * of records, their change-log block, the before-images of what they
  * replace, and the checkpoint (the last key applied) — so a process killed at
  * any moment has done a batch entirely or not at all, and the apply resumes
