@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { appendChanges, type ChangeOp } from "../store/changes.ts";
 import { recordKey, recordKeyPrefix, seqKey, undoKey } from "../store/keys.ts";
 import { BATCH_TXN, type Store } from "../store/mod.ts";
-import { decodeRecord, encodeRecord, recordHeader, recordText, type RecordStatus } from "../store/record.ts";
+import { decodeRecord, encodeRecord, recordHeaderTail, recordText, writeRecordHeader, type RecordStatus } from "../store/record.ts";
 import { readSortedRuns, runFileName, RunWriter, type RawEntry } from "./_runs.ts";
 import type { PlannedAction, StagedBody } from "./plan.ts";
 
@@ -98,7 +98,7 @@ export function applyPlan(ctx: ApplyContext): number {
   let next = entries.next();
   if (saved) while (!next.done && keyText(next.value) <= saved.key) next = entries.next();
   const keyPrefix = recordKeyPrefix(tenant);
-  const bytes = new RecordBytes();
+  const bytes = new RecordBytes(jobId, now);
   const staged = new StagedBodies(ctx.runsDir);
   try {
     while (!next.done) {
@@ -115,12 +115,12 @@ export function applyPlan(ctx: ApplyContext): number {
           lastKey = key;
           if (p.staged) {
             // A create: its body goes from the staged run to the store as bytes.
-            store.records.putSync(keyPrefix + key, bytes.value(recordHeader(seq, jobId, now, p.status), staged.read(p.staged)));
+            store.records.putSync(keyPrefix + key, bytes.value(seq, p.status, staged.read(p.staged)));
             continue;
           }
           if (p.beforeLength === 0) {
             // No before-image (a create planned by an older build): the body follows in the plan file.
-            store.records.putSync(keyPrefix + key, bytes.value(recordHeader(seq, jobId, now, p.status), e.buf.subarray(p.bodyStart, e.end)));
+            store.records.putSync(keyPrefix + key, bytes.value(seq, p.status, e.buf.subarray(p.bodyStart, e.end)));
             continue;
           }
           const value = e.buf.toString("utf8", p.bodyStart, e.end);
@@ -160,9 +160,19 @@ interface ParsedEntry {
   staged?: StagedBody;
 }
 
-const ACTIONS = new Map<string, ChangeOp>([["create", "create"], ["update", "update"], ["delete", "delete"]]);
-const STATUSES = new Map<string, RecordStatus>([["active", "active"], ["tobedeleted", "tobedeleted"]]);
+const ACTIONS: readonly ChangeOp[] = ["create", "update", "delete"];
+const STATUSES: readonly RecordStatus[] = ["active", "tobedeleted"];
 const RS_BYTE = 0x1e;
+
+/** Which of `words` the ASCII bytes `buf[start, end)` spell (one row's action or status: no string made for it). */
+function wordAt<W extends string>(buf: Buffer, start: number, end: number, words: readonly W[]): W | undefined {
+  next: for (const w of words) {
+    if (w.length !== end - start) continue;
+    for (let i = 0; i < w.length; i++) if (buf[start + i] !== w.charCodeAt(i)) continue next;
+    return w;
+  }
+  return undefined;
+}
 
 /** The head of a plan entry ({@link planEntry}): action RS status RS (before-length | @run,offset,length) RS. */
 function parseEntry(e: RawEntry, key: string): ParsedEntry {
@@ -173,25 +183,27 @@ function parseEntry(e: RawEntry, key: string): ParsedEntry {
   while (b < e.end && buf[b] !== RS_BYTE) b++;
   const ref = buf[b + 1] === 0x40;
   // Digits of the before-length, or the staged body's three numbers after "@".
-  const numbers = [0];
+  let n0 = 0, n1 = 0, n2 = 0, count = 1;
   let digits = true;
   let c = ref ? b + 2 : b + 1;
   for (; c < e.end && buf[c] !== RS_BYTE; c++) {
     if (ref && buf[c] === 0x2c) {
-      numbers.push(0);
+      count++;
       continue;
     }
     const d = buf[c]! - 48;
     digits &&= d >= 0 && d <= 9;
-    numbers[numbers.length - 1] = numbers[numbers.length - 1]! * 10 + d;
+    if (count === 1) n0 = n0 * 10 + d;
+    else if (count === 2) n1 = n1 * 10 + d;
+    else n2 = n2 * 10 + d;
   }
-  const action = ACTIONS.get(buf.toString("latin1", e.valueStart, a));
-  const status = STATUSES.get(buf.toString("latin1", a + 1, b));
-  if (c >= e.end || !action || !status || !digits || c === b + 1 || numbers.length !== (ref ? 3 : 1) || (ref && c + 1 !== e.end)) {
+  const action = wordAt(buf, e.valueStart, a, ACTIONS);
+  const status = wordAt(buf, a + 1, b, STATUSES);
+  if (c >= e.end || !action || !status || !digits || c === b + 1 || count !== (ref ? 3 : 1) || (ref && c + 1 !== e.end)) {
     throw new Error(`the job's plan file is damaged at ${key.replace("\x00", " ")}; cancel the job and import the files again`);
   }
-  if (ref) return { action, status, beforeLength: 0, bodyStart: c + 1, staged: { run: numbers[0]!, offset: numbers[1]!, length: numbers[2]! } };
-  return { action, status, beforeLength: numbers[0]!, bodyStart: c + 1 };
+  if (ref) return { action, status, beforeLength: 0, bodyStart: c + 1, staged: { run: n0, offset: n1, length: n2 } };
+  return { action, status, beforeLength: n0, bodyStart: c + 1 };
 }
 
 /**
@@ -226,12 +238,18 @@ class StagedBodies {
 /** Record values written into one reused buffer (lmdb copies it in the put): no string, and no Buffer, made per record. */
 class RecordBytes {
   #value = Buffer.allocUnsafe(64 * 1024);
+  readonly #tails: Record<RecordStatus, Buffer>;
+
+  constructor(job: string, modifiedAt: number) {
+    this.#tails = { active: Buffer.from(recordHeaderTail(job, modifiedAt, "active")), tobedeleted: Buffer.from(recordHeaderTail(job, modifiedAt, "tobedeleted")) };
+  }
 
   /** A record: the header, then the body's bytes. */
-  value(header: string, body: Uint8Array): Buffer {
-    const length = header.length * 3 + body.length;
+  value(seq: number, status: RecordStatus, body: Uint8Array): Buffer {
+    const tail = this.#tails[status];
+    const length = 16 + tail.length + body.length;
     if (length > this.#value.length) this.#value = Buffer.allocUnsafe(length * 2);
-    const h = this.#value.write(header, 0);
+    const h = writeRecordHeader(this.#value, seq, tail);
     this.#value.set(body, h);
     return this.#value.subarray(0, h + body.length);
   }
