@@ -256,9 +256,9 @@ async function storeFloor(students: number, from: string, to: string, log: (line
   if (m.code !== 0) throw new BenchFailure(`store-floor.ts failed (exit ${m.code ?? m.signal}):\n${m.stderr}`);
   const r = JSON.parse(m.stdout) as { rows: number; seconds: number };
   await rm(to, { recursive: true, force: true });
-  log(`[${label(students)}]   LMDB puts alone: ${r.seconds.toFixed(1)} s, ${rate(r.rows / r.seconds)} rows/s`);
+  log(`[${label(students)}]   LMDB writes alone: ${r.seconds.toFixed(1)} s, ${rate(r.rows / r.seconds)} rows/s`);
   const none = { created: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
-  return { students, scenario: "LMDB puts alone: the first import's records into a fresh store (store anchor)", rows: r.rows, seconds: r.seconds, peakRssAnonMB: m.peakRssAnonMB, status: "—", counts: none, check: "—", anchor: true };
+  return { students, scenario: "LMDB writes alone: the first import's records into a fresh store (store anchor)", rows: r.rows, seconds: r.seconds, peakRssAnonMB: m.peakRssAnonMB, status: "—", counts: none, check: "—", anchor: true };
 }
 
 /** 200000 → "200k", 1000000 → "1M". */
