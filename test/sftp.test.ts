@@ -175,6 +175,32 @@ tenants:
     await until("the denials logged", () => lines().filter((l) => l.event === "sftp.denied" && l.tenant === "north" && l.op === "remove").length === 2 || undefined, 10_000);
   });
 
+  it("an upload that cannot be put in place is refused and leaves nothing, and the server goes on", async (ctx) => {
+    needSftp(ctx);
+    const dir = tempDir();
+    const pub = keyed(dir);
+    const { lines, local, sftp } = await served(dir, `sftp: { listen: "127.0.0.1:0" }
+tenants:
+  - id: strata
+    sftp_users: [{ username: strata-sis, authorized_keys: ["${pub}"] }]
+    feeds: [{ folder: OneRoster, format: oneroster-csv }]
+`);
+    const feed = join(dir, "data", "tenants", "strata", "OneRoster");
+    // A folder an operator made where the upload's name would go: the rename into place fails.
+    mkdirSync(join(feed, "users.csv"), { recursive: true });
+    writeFileSync(join(local, "users.csv"), DISTRICT["users.csv"]!);
+    const refused = sftp("strata-sis", "put users.csv OneRoster/users.csv\n");
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/close remote: Failure/); // OpenSSH shows the status, not its message
+    expect(readdirSync(feed)).toEqual(["users.csv"]);
+    const error = await until("the error logged", () => lines().find((l) => l.event === "sftp.error" && l.path === "/OneRoster/users.csv"));
+    expect(String(error.message)).toMatch(/^the upload could not be put in place: /);
+    const ok = sftp("strata-sis", "put users.csv OneRoster/other.csv\n");
+    expect(ok.status, ok.stderr).toBe(0);
+    const upload = await until("the next upload logged", () => lines().find((l) => l.event === "sftp.upload" && l.path === "/OneRoster/other.csv"));
+    expect(upload).toMatchObject({ md5: createHash("md5").update(DISTRICT["users.csv"]!).digest("hex") });
+  });
+
   it("caps the requests in flight per connection: a client asking for more waits, and its files arrive whole", async (ctx) => {
     needSftp(ctx);
     const dir = tempDir();

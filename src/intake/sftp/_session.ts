@@ -41,9 +41,10 @@ export interface SessionEvents {
   /**
    * A file is complete under its final name (the inbox may look at it).
    * `readFd` is open on what was received, for its MD5 to be taken off the
-   * SFTP thread; the receiver must close it.
+   * SFTP thread; the receiver must close it. (Undefined if it could not be
+   * opened: the upload stands, logged without its MD5.)
    */
-  uploaded(virtual: string, bytes: number, ms: number, readFd: number): void;
+  uploaded(virtual: string, bytes: number, ms: number, readFd: number | undefined): void;
   denied(op: string, path: string, why: string): void;
   event(op: string, fields: Record<string, unknown>): void;
   /**
@@ -55,6 +56,15 @@ export interface SessionEvents {
 
 function attrs(st: Stats) {
   return { mode: st.mode, uid: 0, gid: 0, size: st.size, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) };
+}
+
+/** A read descriptor of a finished upload for its MD5, or undefined when none can be had (out of descriptors, say). */
+function openForHash(path: string): number | undefined {
+  try {
+    return openSync(path, "r");
+  } catch {
+    return undefined;
+  }
 }
 
 /** One thread-pool operation of the handle done; run a CLOSE that waited for it. */
@@ -245,8 +255,15 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
       if (h.temp) {
         // Hashing each WRITE here cost about a quarter of the upload's CPU on this thread. The
         // descriptor reads this very file whatever happens to its name next (picked up, replaced).
-        const readFd = openSync(h.temp, "r");
-        renameSync(h.temp, h.real);
+        const readFd = openForHash(h.temp);
+        try {
+          renameSync(h.temp, h.real);
+        } catch (err) {
+          if (readFd !== undefined) closeSync(readFd);
+          rmSync(h.temp, { force: true });
+          events.event("error", { path: h.virtual, message: `the upload could not be put in place: ${(err as Error).message}` });
+          return sftp.status(reqid, S.FAILURE, "the upload could not be put in place; nothing was kept");
+        }
         events.uploaded(h.virtual, h.written, Date.now() - h.started, readFd);
       } else events.event("download", { path: h.virtual });
     }
@@ -268,8 +285,8 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
     renameSync(a.real, b.real);
     events.event("rename", { from: a.virtual, to: b.virtual });
     // A WinSCP-style "name.filepart" renamed into place is a completed upload.
-    const readFd = openSync(b.real, "r");
-    events.uploaded(b.virtual, fstatSync(readFd).size, 0, readFd);
+    const readFd = openForHash(b.real);
+    events.uploaded(b.virtual, readFd === undefined ? statSync(b.real).size : fstatSync(readFd).size, 0, readFd);
     sftp.status(reqid, S.OK);
   }));
   on("MKDIR", (reqid, path) => deny(reqid, "mkdir", path, "folders cannot be created"));

@@ -64,15 +64,17 @@ export function startSftpServer(config: Config, log: Log): Promise<SftpServer> {
   let exited = false;
   // Events are logged in the order they happened, an upload's once its MD5 is known.
   let logged = Promise.resolve();
+  const after = (deliver: () => void | Promise<void>) => {
+    // One event that cannot be logged must not stop the ones after it.
+    logged = logged.then(deliver).catch((err: Error) => {
+      process.stderr.write(`rosterbox: an SFTP event could not be logged: ${err.message}\n`);
+    });
+  };
   const inOrder = (event: string, fields: Record<string, unknown>, release: (fd: number) => void) => {
-    const fd = fields[READ_FD];
-    if (typeof fd !== "number") {
-      logged = logged.then(() => log(event, fields));
-      return;
-    }
-    const { [READ_FD]: _, ...rest } = fields;
+    const { [READ_FD]: fd, ...rest } = fields;
+    if (typeof fd !== "number") return after(() => log(event, rest));
     const md5 = md5OfDescriptor(fd, release);
-    logged = logged.then(async () => log(event, { ...rest, md5: await md5 }));
+    after(async () => log(event, { ...rest, md5: await md5 }));
   };
   return new Promise((resolve, reject) => {
     let started = false;
