@@ -16,11 +16,6 @@ import { closeSync, mkdirSync, openSync, readdirSync, readSync, writeSync } from
 import { join } from "node:path";
 import { MAX_RUN_ENTRIES, sortEntries } from "./_sort.ts";
 
-export interface RunEntry {
-  key: string;
-  value: string;
-}
-
 // Buffer.write was a tenth of staging's profile; Node's unchecked utf8Write is the same copy
 // without write()'s argument parsing. Deno's node:buffer may lack it.
 type Utf8Writer = Buffer & { utf8Write?: (text: string, offset: number) => number };
@@ -279,17 +274,8 @@ export function* readSortedRuns(dir: string): Generator<RawEntry> {
 
 /**
  * Every entry of the runs in `dir`, in key order; of equal keys, the one
- * staged first comes first.
- *
- * @example for (const e of mergeRuns(dir)) console.log(e.key);
- */
-export function* mergeRuns(dir: string): Generator<RunEntry> {
-  for (const e of mergeRunsRaw(dir)) yield { key: e.key, value: e.raw.buf.toString("utf8", e.raw.valueStart, e.raw.end) };
-}
-
-/**
- * {@link mergeRuns} without decoding values: each entry is valid only until
- * the next is asked for. The plan walk compares bodies as bytes this way.
+ * staged first comes first. Values are not decoded: each entry is valid only
+ * until the next is asked for (the plan walk compares bodies as bytes).
  *
  * @example for (const e of mergeRunsRaw(dir)) e.raw.buf.subarray(e.raw.valueStart, e.raw.end);
  */
