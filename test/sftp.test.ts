@@ -134,6 +134,18 @@ tenants:
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sis@test", "-f", join(dir, "id_ed25519")]);
     return readFileSync(join(dir, "id_ed25519.pub"), "utf8").trim();
   };
+  /** One tenant, strata, with a key-authenticated SIS user and a OneRoster feed; `sftp` is the config's sftp line. */
+  const servedStrata = async (sftp: string) => {
+    const dir = tempDir();
+    const pub = keyed(dir);
+    const started = await served(dir, `sftp: ${sftp}
+tenants:
+  - id: strata
+    sftp_users: [{ username: strata-sis, authorized_keys: ["${pub}"] }]
+    feeds: [{ folder: OneRoster, format: oneroster-csv }]
+`);
+    return { dir, ...started };
+  };
 
   it("lets an SIS remove what it picked up from exports/ and results/ only with sftp_delete_after_pickup", async (ctx) => {
     needSftp(ctx);
@@ -177,14 +189,7 @@ tenants:
 
   it("an upload that cannot be put in place is refused and leaves nothing, and the server goes on", async (ctx) => {
     needSftp(ctx);
-    const dir = tempDir();
-    const pub = keyed(dir);
-    const { lines, local, sftp } = await served(dir, `sftp: { listen: "127.0.0.1:0" }
-tenants:
-  - id: strata
-    sftp_users: [{ username: strata-sis, authorized_keys: ["${pub}"] }]
-    feeds: [{ folder: OneRoster, format: oneroster-csv }]
-`);
+    const { dir, lines, local, sftp } = await servedStrata(`{ listen: "127.0.0.1:0" }`);
     const feed = join(dir, "data", "tenants", "strata", "OneRoster");
     // A folder an operator made where the upload's name would go: the rename into place fails.
     mkdirSync(join(feed, "users.csv"), { recursive: true });
@@ -203,14 +208,7 @@ tenants:
 
   it("caps the requests in flight per connection: a client asking for more waits, and its files arrive whole", async (ctx) => {
     needSftp(ctx);
-    const dir = tempDir();
-    const pub = keyed(dir);
-    const { lines, local, sftp } = await served(dir, `sftp: { listen: "127.0.0.1:0", max_requests_in_flight: 4 }
-tenants:
-  - id: strata
-    sftp_users: [{ username: strata-sis, authorized_keys: ["${pub}"] }]
-    feeds: [{ folder: OneRoster, format: oneroster-csv }]
-`);
+    const { dir, lines, local, sftp } = await servedStrata(`{ listen: "127.0.0.1:0", max_requests_in_flight: 4 }`);
     const body = randomBytes(8 * 1024 * 1024);
     writeFileSync(join(local, "big.csv"), body);
     // -R 256: OpenSSH keeps up to 256 requests outstanding (its default is 64).
