@@ -36,6 +36,13 @@ export interface SourceRow {
   op?: "upsert" | "delete";
   /** Field names whose blank value must keep the stored value (mapping `blank: keep`). */
   keepBlank?: string[];
+  /**
+   * The row's values as read, hashed with its file's header (`digest.ts`):
+   * equal digests, the same row. Only adapters whose rows mean the same
+   * from one import to the next give one (OneRoster CSV; a delimited file's
+   * meaning depends on its mapping).
+   */
+  digest?: number;
 }
 
 /** A problem the adapter found in one row or one header: reported, never fatal. */

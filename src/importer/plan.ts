@@ -35,6 +35,20 @@ export interface PlanContext {
   entities: readonly PlanEntity[];
   /** Whether any staged row was rejected after staging (saves a read per row when none was). */
   rejected: number;
+  /** Bulk entities whose unchanged rows were passed over by their fingerprints: only their other rows and probes are staged. */
+  probed?: readonly string[];
+}
+
+/**
+ * A probed entity's staged rows and its fingerprints disagree: a row came
+ * again beside its unchanged twin (a duplicate the fingerprints cannot
+ * place). The import is then done again, every row checked.
+ */
+export class PrintsDisagree extends Error {
+  constructor(entity: string, sourcedId: string) {
+    super(`${entity} "${sourcedId}" is staged but was also passed over as unchanged`);
+    this.name = "PrintsDisagree";
+  }
 }
 
 export interface PlannedAction {
@@ -93,7 +107,8 @@ export function* walkPlan(ctx: PlanContext): Generator<PlannedAction> {
       },
     };
     const pe = modes.get(entity)!;
-    if (pe.mode === "bulk") yield* walkBulk(ctx, pe, rows);
+    if (pe.mode === "bulk" && ctx.probed?.includes(entity)) yield* walkProbed(ctx, pe, rows);
+    else if (pe.mode === "bulk") yield* walkBulk(ctx, pe, rows);
     else yield* walkDelta(ctx, pe, rows);
   }
 }
@@ -127,7 +142,7 @@ function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>)
     const id = key.slice(cut);
     const file = ctx.files[row.fileIndex] ?? pe.file;
     if (previous?.key === key) {
-      yield action(key, pe.entity, id, "skip", "ERROR", file, row.line, `sourcedId "${id}" appears twice in this package (first at ${ctx.files[previous.fileIndex]} line ${previous.line}); the first row is kept, remove the duplicate`);
+      yield action(key, pe.entity, id, "skip", "ERROR", file, row.line, duplicateMessage(id, ctx.files[previous.fileIndex] ?? pe.file, previous.line));
       continue;
     }
     previous = { key, fileIndex: row.fileIndex, line: row.line };
@@ -212,10 +227,71 @@ function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>
 
 function absent(pe: PlanEntity, stored: StoredRecords): PlannedAction | undefined {
   if (!locateBody(stored.bytes, stored.size).active) return undefined;
-  const record = stored.record();
-  const id = stored.id!;
+  return gone(pe, stored.id!, stored.record());
+}
+
+function gone(pe: PlanEntity, id: string, record: StoredRecord): PlannedAction {
   return action(`${pe.entity}\x00${id}`, pe.entity, id, "delete", "SUCCESS", pe.file, 0,
     `not in the bulk file ${pe.file}: marked tobedeleted`, { status: "tobedeleted", body: record.body }, record);
+}
+
+/**
+ * A bulk entity whose unchanged rows the fingerprints passed over: what is
+ * staged is the rest — rows that changed, are new, or failed a reference —
+ * and a probe for each sourcedId of the last file no row matched. Each key's
+ * entries (few: most rows never got here) are gathered, then settled against
+ * the stored record: a probe with no row is a record the file no longer holds.
+ */
+function* walkProbed(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>): Generator<PlannedAction> {
+  const cut = pe.entity.length + 1;
+  let r = rows.next();
+  while (!r.done) {
+    const key = r.value.key;
+    let probe = false;
+    const group: StagedRowAt[] = [];
+    for (; !r.done && r.value.key === key; r = rows.next()) {
+      const { raw, run } = r.value;
+      if (raw.end === raw.valueStart) {
+        probe = true;
+        continue;
+      }
+      // Copied: the merge reuses its buffers as soon as it moves on.
+      const buf = Buffer.from(raw.buf.subarray(raw.valueStart, raw.end));
+      const at: RawEntry = { buf, keyStart: 0, valueStart: 0, end: buf.length, base: raw.base + raw.valueStart };
+      group.push({ id: key.slice(cut), key, row: decodeStagedHead(buf, 0, buf.length), raw: at, run });
+    }
+    yield* settleProbed(ctx, pe, key, key.slice(cut), probe, group);
+  }
+}
+
+function* settleProbed(ctx: PlanContext, pe: PlanEntity, key: string, id: string, probe: boolean, group: StagedRowAt[]): Generator<PlannedAction> {
+  const text = ctx.store.recordTexts.get(recordKey(ctx.tenant, pe.entity, id));
+  const stored = text !== undefined ? decodeRecord(text) : undefined;
+  const active = stored?.status === "active";
+  // An active record of a probed entity is one the last file held: matched (so passed over), or probed.
+  if (group.length > 0 && !probe && active) throw new PrintsDisagree(pe.entity, id);
+  let kept = false;
+  for (let i = 0; i < group.length; i++) {
+    const s = group[i]!;
+    const file = ctx.files[s.row.fileIndex] ?? pe.file;
+    if (i > 0) {
+      const first = group[0]!.row;
+      yield action(key, pe.entity, id, "skip", "ERROR", file, s.row.line, duplicateMessage(id, ctx.files[first.fileIndex] ?? pe.file, first.line));
+      continue;
+    }
+    const why = ctx.rejected > 0 ? ctx.staging.getBinary(rejectedKey(key)) : undefined;
+    if (why) {
+      yield action(key, pe.entity, id, "skip", "ERROR", file, s.row.line, Buffer.from(why).toString("utf8"));
+      continue;
+    }
+    kept = true;
+    yield decide(pe, s, stored, ctx);
+  }
+  if (!kept && active) yield gone(pe, id, stored!);
+}
+
+function duplicateMessage(id: string, firstFile: string, firstLine: number): string {
+  return `sourcedId "${id}" appears twice in this package (first at ${firstFile} line ${firstLine}); the first row is kept, remove the duplicate`;
 }
 
 /** A row whose record stays as it is (as {@link decide} would find it, without decoding either side). */

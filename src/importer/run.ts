@@ -6,19 +6,20 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { createReadStream, mkdirSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FileError, openSource, type FormatName, type SourceOptions } from "../formats/mod.ts";
 import { appendJobEvent, loadJob, newJobId, saveJob, saveJobProgress, type JobRecord } from "../store/jobs.ts";
-import { packageKey } from "../store/keys.ts";
-import { flushStore, type Store } from "../store/mod.ts";
+import { packageKey, seqKey } from "../store/keys.ts";
+import { flushStore, type PackageMark, type Store } from "../store/mod.ts";
 import { applyPlan, checkpointKey, planEntry, planWriter } from "./apply.ts";
 import type { RunWriter } from "./_runs.ts";
 import { countsOf, totals, type CountsByEntity } from "./counts.ts";
-import { existingCount, walkPlan, type PlanContext } from "./plan.ts";
+import { existingCount, PrintsDisagree, walkPlan, type PlanContext } from "./plan.ts";
+import { writeVoidLines } from "./_prints.ts";
 import { ResultsWriter } from "./results.ts";
-import { stagePackage } from "./stage.ts";
+import { stagePackage, type StagePrints } from "./stage.ts";
 import { breaches, DEFAULT_THRESHOLDS, type EntityPlanCounts, type Thresholds } from "./thresholds.ts";
 
 export interface ImportRequest {
@@ -30,8 +31,10 @@ export interface ImportRequest {
   thresholds?: Thresholds;
   /** Apply even over a threshold (a person approved it in advance). */
   approve?: boolean;
-  /** Plan and apply even when the package is identical to the last one applied. */
+  /** Plan and apply even when the package is identical to the last one applied; check every row (no fingerprints). */
   reprocess?: boolean;
+  /** Check every row, not passing over those the feed's fingerprints say are unchanged. */
+  recheck?: boolean;
   /** Where the results CSV goes; default `<data_dir>/results/<job>.csv`. */
   resultsPath?: string;
   source?: SourceOptions;
@@ -78,15 +81,26 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
 
   const results = new ResultsWriter(resultsPath);
   const staging = store.staging(id);
+  job.planSeq = tenantSeq(store, req.tenant);
+  const prints: StagePrints = {
+    ...(job.dryRun ? {} : { writeDir: printsStaging(store, id) }),
+    ...(!req.reprocess && !req.recheck && last?.prints && last.prints.seq === job.planSeq
+      ? { previous: { dir: store.printsDir(last.job), entities: last.prints.entities } }
+      : {}),
+  };
+  mkdirSync(store.runsDir(id), { recursive: true });
+  const passed = new ResultsWriter(join(store.runsDir(id), "passed.csv"), false);
   try {
     const staged = await stagePackage(
-      { store, staging, runsDir: store.runsDir(id), tenant: req.tenant, results, counts: job.counts, onProgress: (rows) => progress({ phase: "staging", rows }) },
+      { store, staging, runsDir: store.runsDir(id), tenant: req.tenant, results, passed, counts: job.counts, prints, onProgress: (rows) => progress({ phase: "staging", rows }) },
       openSource(req.format, req.paths, req.source),
-    );
+    ).finally(() => passed.close());
     job.rows = staged.rows;
     job.files = staged.files;
     job.entities = staged.entities;
     job.rejected = staged.rejected;
+    job.probed = staged.probed;
+    job.printed = staged.printed;
   } catch (err) {
     if (!(err instanceof FileError)) throw err;
     results.write({ file: err.file, line: err.line, entity: "", sourcedId: "", action: "skip", status: "ERROR", message: err.message });
@@ -96,7 +110,17 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
   }
   progress({ phase: "planning", rows: job.rows });
   const ctx: PlanContext = planContext(store, job);
-  const planCounts = plan(ctx, job.counts, results, job.dryRun ? undefined : planWriter(ctx.runsDir));
+  let planCounts: Record<string, EntityPlanCounts>;
+  try {
+    planCounts = plan(ctx, job, results, job.dryRun ? undefined : planWriter(ctx.runsDir));
+  } catch (err) {
+    if (!(err instanceof PrintsDisagree)) throw err;
+    results.close();
+    await store.dropStaging(id);
+    appendJobEvent(store, id, "recheck", { message: `${err.message}: every row is checked again` });
+    return runImport(store, dataDir, { ...req, jobId: id, resultsPath, recheck: true }, outer);
+  }
+  results.appendRowsOf(passed.path);
   results.close();
 
   job.held = breaches(planCounts, req.thresholds ?? DEFAULT_THRESHOLDS);
@@ -121,6 +145,9 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
 export async function applyJob(store: Store, job: JobRecord, progress?: ProgressHook): Promise<JobRecord> {
   job.phase = "applying";
   job.status = "running";
+  // A plan applied onto records that changed since it was made (a held job approved
+  // after another import) leaves a store its fingerprints do not describe.
+  if (job.printed?.length && !store.jobs.get(checkpointKey(job.id)) && tenantSeq(store, job.tenant) !== job.planSeq) delete job.printed;
   saveJob(store, job);
   const onProgress = tracked(store, job, progress);
   await flushStore(store);
@@ -128,19 +155,53 @@ export async function applyJob(store: Store, job: JobRecord, progress?: Progress
     store, tenant: job.tenant, runsDir: store.runsDir(job.id), jobId: job.id,
     onProgress: (changed) => onProgress({ phase: "applying", rows: job.rows, changed }),
   });
+  const printed = adoptPrints(store, job);
   // The job's end, the package mark and the checkpoint's removal commit together:
   // a crash before this resumes from the checkpoint, after it finds the job done.
   setFinished(job, outcome(job), `Applied: ${describe(job.counts)}.`);
+  let superseded: PackageMark | undefined;
   store.env.transactionSync(() => {
     appendJobEvent(store, job.id, job.status, { message: job.message });
     const hash = job.request.packageHash as string | undefined;
-    if (hash) store.packages.putSync(packageKey(job.tenant, job.feed), { hash, job: job.id });
+    const key = packageKey(job.tenant, job.feed);
+    superseded = store.packages.get(key);
+    if (hash) {
+      const prints = printed.length > 0 ? { prints: { seq: tenantSeq(store, job.tenant), entities: printed } } : {};
+      store.packages.putSync(key, { hash, job: job.id, ...prints });
+    }
     saveJob(store, job);
     store.jobs.removeSync(checkpointKey(job.id));
   });
   await flushStore(store);
+  if (superseded && superseded.job !== job.id) rmSync(store.printsDir(superseded.job), { recursive: true, force: true });
   await store.dropStaging(job.id);
   return job;
+}
+
+function tenantSeq(store: Store, tenant: string): number {
+  return (store.meta.get(seqKey(tenant)) as number | undefined) ?? 0;
+}
+
+/** Where a job writes its fingerprints until it is applied. */
+function printsStaging(store: Store, jobId: string): string {
+  return join(store.runsDir(jobId), "prints");
+}
+
+/**
+ * Moves an applied job's fingerprints to where its feed's next import finds
+ * them; returns the entities they cover. Done again after a crash, it finds
+ * them moved.
+ */
+function adoptPrints(store: Store, job: JobRecord): string[] {
+  const to = store.printsDir(job.id);
+  if (!job.printed?.length) return [];
+  const from = printsStaging(store, job.id);
+  if (existsSync(from)) {
+    mkdirSync(dirname(to), { recursive: true });
+    rmSync(to, { recursive: true, force: true });
+    renameSync(from, to);
+  }
+  return existsSync(to) ? job.printed : [];
 }
 
 /** Resumes a job that was `running` when the process stopped. */
@@ -154,12 +215,19 @@ export async function resumeImport(store: Store, dataDir: string, job: JobRecord
 function planContext(store: Store, job: JobRecord): PlanContext {
   return {
     store, staging: store.staging(job.id), runsDir: store.runsDir(job.id), tenant: job.tenant,
-    files: job.files, entities: job.entities ?? [], rejected: job.rejected ?? 0,
+    files: job.files, entities: job.entities ?? [], rejected: job.rejected ?? 0, probed: job.probed ?? [],
   };
 }
 
-/** Walks the plan once: counts, the results rows, and the figures the thresholds need. */
-function plan(ctx: PlanContext, counts: CountsByEntity, results: ResultsWriter, changes?: RunWriter): Record<string, EntityPlanCounts> {
+/**
+ * Walks the plan once: counts, the results rows, and the figures the
+ * thresholds need; and lists the rows it rejected beside the job's
+ * fingerprints, which took every staged row for one to be applied.
+ */
+function plan(ctx: PlanContext, job: JobRecord, results: ResultsWriter, changes?: RunWriter): Record<string, EntityPlanCounts> {
+  const counts = job.counts;
+  const printed = new Set(job.printed ?? []);
+  const voids = new Map<string, number[]>();
   const out: Record<string, EntityPlanCounts> = {};
   for (const pe of ctx.entities) out[pe.entity] ??= { existing: existingCount(ctx, pe.entity), deleted: 0, updated: 0 };
   for (const a of walkPlan(ctx)) {
@@ -169,12 +237,18 @@ function plan(ctx: PlanContext, counts: CountsByEntity, results: ResultsWriter, 
       case "update": c.updated++; out[a.entity]!.updated++; break;
       case "delete": c.deleted++; out[a.entity]!.deleted++; break;
       case "unchanged": c.unchanged++; break;
-      case "skip": if (a.status === "ERROR") c.errors++; else c.warnings++; break;
+      case "skip":
+        if (a.status === "ERROR") c.errors++;
+        else c.warnings++;
+        if (a.status === "ERROR" && a.line > 0 && printed.has(a.entity)) voids.get(a.entity)?.push(a.line) ?? voids.set(a.entity, [a.line]);
+        break;
     }
     results.write({ file: a.file, line: a.line, entity: a.entity, sourcedId: a.sourcedId, action: a.action, status: a.status, message: a.message });
     if (changes && a.next) changes.add(a.key, planEntry(a));
   }
   changes?.finish();
+  const dir = printsStaging(ctx.store, job.id);
+  for (const [entity, lines] of voids) if (existsSync(dir)) writeVoidLines(dir, entity, lines);
   return out;
 }
 

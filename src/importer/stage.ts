@@ -11,9 +11,10 @@
  *
  * @module
  */
+import { existsSync, mkdirSync } from "node:fs";
 import type { Database } from "lmdb";
 import { ENTITIES, KEY_REFS, type EntityName } from "../model/entities.ts";
-import { validatorFor, clip, type RowCheck, type RowRef } from "../model/validate.ts";
+import { validatorFor, clip, refsOf, type RowCheck, type RowRef } from "../model/validate.ts";
 import { encodeBody, decodeRecord } from "../store/record.ts";
 import { PENDING_RANGE, pendingKey, recordKey, rejectedKey, stagedKey } from "../store/keys.ts";
 import type { Store } from "../store/mod.ts";
@@ -23,6 +24,13 @@ import type { ResultsWriter } from "./results.ts";
 import { encodeStaged } from "./_staged.ts";
 import { IdSet } from "./_idset.ts";
 import { RunWriter } from "./_runs.ts";
+import { PrintMatcher, printsPath, PrintWriter } from "./_prints.ts";
+
+/** A probe's staged value: no row, only "the last import held this sourcedId" (`_prints.ts`). */
+export const PROBE = "";
+
+/** A fingerprint no row's digest equals (digests are ≥ 0). */
+const RECHECK = -1;
 
 export interface StageContext {
   store: Store;
@@ -32,9 +40,20 @@ export interface StageContext {
   runsDir: string;
   tenant: string;
   results: ResultsWriter;
+  /** Where the rows the fingerprints passed over as unchanged are reported, kept aside until staging has not failed. */
+  passed?: ResultsWriter;
   counts: CountsByEntity;
   /** Called now and then with the number of rows read so far. */
   onProgress?: (rows: number) => void;
+  /** Fingerprints (`_prints.ts`): where to write this package's, and the feed's last ones to pass unchanged rows by. */
+  prints?: StagePrints;
+}
+
+export interface StagePrints {
+  /** Folder for this package's fingerprints (none on a dry run). */
+  writeDir?: string;
+  /** The feed's last applied fingerprints, still true of the store: their folder and bulk entities. */
+  previous?: { dir: string; entities: readonly string[] };
 }
 
 export interface StageOutcome {
@@ -46,6 +65,10 @@ export interface StageOutcome {
   entities: { entity: string; mode: FileMode; file: string }[];
   /** Rows staged but rejected at the end (a reference that never arrived). */
   rejected: number;
+  /** Entities whose rows were matched against the last import's fingerprints: the plan reads their probes. */
+  probed: string[];
+  /** Entities whose fingerprints this package wrote (bulk files, every row with a digest). */
+  printed: string[];
 }
 
 /** Entities some field points at: only these need an id set. */
@@ -64,17 +87,21 @@ export async function stagePackage(ctx: StageContext, source: SourceStream): Pro
   const stage = new Stager(ctx);
   ctx.onProgress?.(0);
   let reported = 0;
-  for await (const batch of source) {
-    for (const event of batch) stage.take(event);
-    if (stage.rows - reported >= 50_000) {
-      reported = stage.rows;
-      ctx.onProgress?.(stage.rows);
+  try {
+    for await (const batch of source) {
+      for (const event of batch) stage.take(event);
+      if (stage.rows - reported >= 50_000) {
+        reported = stage.rows;
+        ctx.onProgress?.(stage.rows);
+      }
     }
+  } finally {
+    stage.closePrints();
   }
   stage.runs.finish();
   const rejected = ctx.store.env.transactionSync(() => stage.settlePending());
   ctx.onProgress?.(stage.rows);
-  return { rows: stage.rows, files: stage.files, entities: stage.entities, rejected };
+  return { rows: stage.rows, files: stage.files, entities: stage.entities, rejected, probed: stage.probed, printed: [...stage.printed] };
 }
 
 class Stager {
@@ -91,6 +118,10 @@ class Stager {
   #pending = 0;
   #check: RowCheck = { errors: [], warnings: [] };
   #refs: RowRef[] = [];
+  probed: string[] = [];
+  printed = new Set<string>();
+  #matcher: PrintMatcher | undefined;
+  #printer: PrintWriter | undefined;
 
   constructor(readonly ctx: StageContext) {
     this.runs = new RunWriter(ctx.runsDir);
@@ -105,6 +136,8 @@ class Stager {
           if (!this.files.includes(event.file)) this.files.push(event.file);
           this.#currentFileIndex = this.files.indexOf(event.file);
         }
+        this.closePrints();
+        this.#openPrints(event.entity, event.mode);
         if (!this.#modes.has(event.entity)) this.#modes.set(event.entity, event.mode);
         this.#open.add(event.entity);
         this.entities.push({ entity: event.entity, mode: event.mode, file: event.file });
@@ -130,6 +163,12 @@ class Stager {
   }
 
   #row(row: SourceRow): void {
+    const matcher = this.#matcher;
+    if (matcher !== undefined && row.digest !== undefined && matcher.match(row.fields.sourcedId ?? "", row.digest)) {
+      if (this.#again(row, row.digest)) return;
+      // Its reference has gone: the row is checked as any other, against the record the probe brings.
+      matcher.onProbe(row.fields.sourcedId!);
+    }
     const { entity, fields } = row;
     const check = this.#check;
     check.errors.length = 0;
@@ -167,11 +206,70 @@ class Stager {
       body: encodeBody(entity, fields),
     }));
     if (!deleting && REFERENCED.has(entity)) this.#idsOf(entity).add(sourcedId);
+    if (this.#printer) {
+      if (row.digest === undefined) this.#dropPrints(entity);
+      // Every row that will be active is listed (the next import's probes rely on it); one
+      // with a warning under a digest no row has, so that it is checked, and warned of, again.
+      else if (!deleting) this.#printer.add(row.line, check.warnings.length === 0 ? row.digest : RECHECK, sourcedId);
+    }
     if (deferred) {
       for (const ref of deferred) {
         this.ctx.staging.putSync(pendingKey(this.#pending++), Buffer.from([entity, sourcedId, ref.field, ref.entity, ref.id].join("\x00")));
       }
     }
+  }
+
+  /**
+   * A row the last import applied as it is now, and the store still holds so:
+   * unchanged, if what it refers to is still there. Its values are not
+   * checked again; its references are, since their files may have changed.
+   */
+  #again(row: SourceRow, digest: number): boolean {
+    const { entity, fields } = row;
+    const sourcedId = fields.sourcedId!;
+    const refs = this.#refs;
+    refs.length = 0;
+    refsOf(entity)(fields, refs);
+    const keyRef = KEY_REFS[entity as EntityName];
+    if (keyRef) refs.push({ field: "sourcedId", entity: keyRef, id: sourcedId });
+    for (const ref of refs) if (this.#resolve(ref.entity, ref.id) !== "yes") return false;
+    countsOf(this.ctx.counts, entity).unchanged++;
+    (this.ctx.passed ?? this.ctx.results).write({ file: row.file, line: row.line, entity, sourcedId, action: "unchanged", status: "SUCCESS", message: "" });
+    if (REFERENCED.has(entity)) this.#idsOf(entity).add(sourcedId);
+    this.#printer?.add(row.line, digest, sourcedId);
+    return true;
+  }
+
+  /** Starts a file's fingerprints: matching its rows against the last ones, writing its own. */
+  #openPrints(entity: string, mode: FileMode): void {
+    const prints = this.ctx.prints;
+    // A second file of an entity: the first one's fingerprints no longer tell the whole entity.
+    if (this.#modes.has(entity)) return this.#dropPrints(entity);
+    if (!prints || mode !== "bulk") return;
+    const previous = prints.previous;
+    if (previous?.entities.includes(entity) && existsSync(printsPath(previous.dir, entity))) {
+      this.#matcher = new PrintMatcher(previous.dir, entity, (id) => this.runs.add(stagedKey(entity, id), PROBE));
+      this.probed.push(entity);
+    }
+    if (prints.writeDir) {
+      mkdirSync(prints.writeDir, { recursive: true });
+      this.#printer = new PrintWriter(printsPath(prints.writeDir, entity));
+      this.printed.add(entity);
+    }
+  }
+
+  #dropPrints(entity: string): void {
+    this.printed.delete(entity);
+    this.#printer?.finish();
+    this.#printer = undefined;
+  }
+
+  /** Ends the current file's fingerprints: the last ones no row matched become probes. */
+  closePrints(): void {
+    this.#matcher?.finish();
+    this.#matcher = undefined;
+    this.#printer?.finish();
+    this.#printer = undefined;
   }
 
   #idsOf(entity: string): IdSet {

@@ -217,3 +217,33 @@ export function validatorFor(entity: string): RowValidator {
   cache.set(entity, v);
   return v;
 }
+
+const refCache = new Map<string, (fields: Record<string, string>, refs: RowRef[]) => void>();
+
+/**
+ * The references a row makes, without checking its values: for a row known
+ * to be one that passed {@link validatorFor}'s checks before (the importer's
+ * fingerprints), whose references must still be there.
+ *
+ * @example
+ * const refs: RowRef[] = [];
+ * refsOf("enrollments")(fields, refs); // classSourcedId, schoolSourcedId, userSourcedId
+ */
+export function refsOf(entity: string): (fields: Record<string, string>, refs: RowRef[]) => void {
+  let list = refCache.get(entity);
+  if (list) return list;
+  const specs = (isEntityName(entity) ? ENTITIES[entity].fields : []).filter((f) => f.ref !== undefined);
+  const read = valueReader(specs.map((f) => f.name));
+  list = (fields, refs) => {
+    const values = read(fields);
+    for (let i = 0; i < specs.length; i++) {
+      const value = values[i];
+      if (value === undefined || value === "") continue;
+      const spec = specs[i]!;
+      if (spec.many) for (const id of splitList(value)) refs.push({ field: spec.name, entity: spec.ref!, id });
+      else refs.push({ field: spec.name, entity: spec.ref!, id: value });
+    }
+  };
+  refCache.set(entity, list);
+  return list;
+}

@@ -58,6 +58,12 @@ export interface JobRecord {
   entities?: { entity: string; mode: "bulk" | "delta"; file: string }[];
   /** Staged rows rejected after staging (their count; the rows are in the staging database). */
   rejected?: number;
+  /** Bulk entities whose unchanged rows the feed's fingerprints passed over (the plan reads their probes). */
+  probed?: string[];
+  /** Entities whose fingerprints this job wrote; they become the feed's when it is applied. */
+  printed?: string[];
+  /** The tenant's change sequence the plan was made against: a plan applied later onto another state makes no fingerprints. */
+  planSeq?: number;
   /** For a job from a drop folder: where its manifest and data files are. */
   submission?: SubmissionRecord;
   /** Where a running job is: its phase, rows read, records changed (saved about once a second). */

@@ -58,6 +58,8 @@ export interface Store {
   staging(jobId: string): Database<Buffer, string>;
   /** The folder of a job's sorted run files. */
   runsDir(jobId: string): string;
+  /** The folder of the fingerprints a job left for its feed's next import (`importer/_prints.ts`). */
+  printsDir(jobId: string): string;
   /** Removes a job's staging database and run files. */
   dropStaging(jobId: string): Promise<void>;
   close(): Promise<void>;
@@ -93,6 +95,12 @@ function viewCodec() {
 export interface PackageMark {
   hash: string;
   job: string;
+  /**
+   * The job's fingerprints (in `printsDir(job)`): the bulk entities they cover,
+   * and the tenant's change sequence when they were made; they hold only while
+   * the sequence is still there.
+   */
+  prints?: { seq: number; entities: string[] };
 }
 
 /** The store's named databases (besides each running job's `staging:<job>`). */
@@ -144,6 +152,9 @@ export function openStore(dataDir: string): Store {
     },
     runsDir(jobId) {
       return join(runsRoot, jobId);
+    },
+    printsDir(jobId) {
+      return join(dataDir, "prints", jobId);
     },
     async dropStaging(jobId) {
       const db = this.staging(jobId);

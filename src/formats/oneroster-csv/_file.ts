@@ -6,6 +6,7 @@
  */
 import { COMMON_FIELDS, ENTITIES, isEntityName } from "../../model/entities.ts";
 import { decodeText } from "../csv/decode.ts";
+import { digestSeed, rowDigest, type DigestSeed } from "../digest.ts";
 import { readCsv } from "../csv/mod.ts";
 import { FileError, type FileMode, type SourceEvent, type SourceIssue } from "../types.ts";
 
@@ -17,6 +18,8 @@ interface Header {
   /** Index of the column holding the key. */
   keyColumn: number;
   warnings: string[];
+  /** Seeds the rows' digests: another header, other digests. */
+  seed: DigestSeed;
 }
 
 function matchHeader(file: string, entity: string, columns: string[]): Header {
@@ -57,7 +60,7 @@ function matchHeader(file: string, entity: string, columns: string[]): Header {
     keyColumn = 0;
     names[0] = "sourcedId";
   }
-  return { names, keyColumn, warnings, build: rowBuilder(names) };
+  return { names, keyColumn, warnings, build: rowBuilder(names), seed: digestSeed(names) };
 }
 
 /**
@@ -107,7 +110,7 @@ export async function* readDataFile(
         continue;
       }
       const fields = header.build(values);
-      out.push({ kind: "row", file, line: rec.line, entity, fields });
+      out.push({ kind: "row", file, line: rec.line, entity, fields, digest: rowDigest(header.seed, values) });
     }
     if (out.length) yield out;
   }

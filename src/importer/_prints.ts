@@ -1,0 +1,182 @@
+/**
+ * Fingerprints: what a feed's last applied bulk file held, row by row (its
+ * line, the row's digest, its sourcedId), so that the next import of that
+ * file can pass over the rows that come again unchanged — most of a nightly
+ * export — without checking, staging, sorting or comparing them with the
+ * store again.
+ *
+ * A feed's fingerprints stand for the store only while nothing has changed
+ * the tenant's records since they were made (the tenant's change sequence is
+ * where it was), and only for a bulk file after a bulk file: then the
+ * entity's active records are exactly the rows fingerprinted, each stored as
+ * its row says. The import matches rows in file order against a small window
+ * of the last file's entries (`PrintMatcher`); an entry that no row matched
+ * becomes a probe, which the plan turns into an update, or a delete if the
+ * file no longer holds that record. Rows the plan rejected late (duplicates,
+ * references that never arrived) are listed as void, so they never match.
+ *
+ * A fingerprint file is a sequence of `u32 line, f64 digest, u16 idBytes, id`;
+ * its void file a sequence of `u32 line`.
+ *
+ * @module
+ */
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+const CHUNK = 1 << 20;
+const HEAD = 14;
+/** Rows looked ahead for a match: a row inserted or removed costs no more than this. */
+const WINDOW = 256;
+
+/** A bulk file's fingerprints: `<entity>.fp`, and `<entity>.void` for rows the plan rejected. */
+export function printsPath(dir: string, entity: string): string {
+  return join(dir, `${entity}.fp`);
+}
+
+function voidPath(dir: string, entity: string): string {
+  return join(dir, `${entity}.void`);
+}
+
+/**
+ * Writes one file's fingerprints, in file order.
+ *
+ * @example const w = new PrintWriter(printsPath(dir, "users")); w.add(2, digest, "u1"); w.finish();
+ */
+export class PrintWriter {
+  #fd: number;
+  #buf = Buffer.allocUnsafe(CHUNK);
+  #at = 0;
+
+  constructor(path: string) {
+    this.#fd = openSync(path, "w");
+  }
+
+  add(line: number, digest: number, id: string): void {
+    // A sourcedId is at most 255 characters, 3 bytes each at most.
+    if (this.#at + HEAD + 765 > CHUNK) this.#flush();
+    const buf = this.#buf;
+    buf.writeUInt32LE(line, this.#at);
+    buf.writeDoubleLE(digest, this.#at + 4);
+    const n = buf.write(id, this.#at + HEAD, "utf8");
+    buf.writeUInt16LE(n, this.#at + 12);
+    this.#at += HEAD + n;
+  }
+
+  finish(): void {
+    this.#flush();
+    closeSync(this.#fd);
+  }
+
+  #flush(): void {
+    let done = 0;
+    while (done < this.#at) done += writeSync(this.#fd, this.#buf, done, this.#at - done);
+    this.#at = 0;
+  }
+}
+
+/**
+ * Lists the lines of `entity`'s file that the plan rejected, so that the
+ * next import does not take them for rows that were applied.
+ *
+ * @example writeVoidLines(dir, "users", [7, 12]);
+ */
+export function writeVoidLines(dir: string, entity: string, lines: readonly number[]): void {
+  const buf = Buffer.allocUnsafe(lines.length * 4);
+  lines.forEach((line, i) => buf.writeUInt32LE(line, i * 4));
+  const fd = openSync(voidPath(dir, entity), "w");
+  try {
+    writeSync(fd, buf);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Matches a file's rows, in order, against the last import's fingerprints of
+ * the same file. `onProbe` hears each sourcedId of the last import that no
+ * row matched: a record that changed, moved far, or is gone.
+ *
+ * @example
+ * const m = new PrintMatcher(dir, "users", (id) => runs.add(key(id), PROBE));
+ * if (m.match(row.fields.sourcedId, row.digest)) … // the row is as the store holds it
+ * m.finish();
+ */
+export class PrintMatcher {
+  #fd: number;
+  #buf = Buffer.allocUnsafe(CHUNK);
+  #start = 0;
+  #end = 0;
+  #eof = false;
+  #void: Set<number>;
+  #ids: string[] = [];
+  #digests: number[] = [];
+  #head = 0;
+
+  constructor(dir: string, entity: string, readonly onProbe: (id: string) => void) {
+    this.#fd = openSync(printsPath(dir, entity), "r");
+    const voids = voidPath(dir, entity);
+    const raw = existsSync(voids) ? readFileSync(voids) : Buffer.alloc(0);
+    this.#void = new Set<number>();
+    for (let i = 0; i + 4 <= raw.length; i += 4) this.#void.add(raw.readUInt32LE(i));
+  }
+
+  /** Whether this row is one the last import applied, as it was: same sourcedId, same digest. */
+  match(id: string, digest: number): boolean {
+    this.#fill();
+    const ids = this.#ids;
+    const digests = this.#digests;
+    for (let k = this.#head; k < ids.length; k++) {
+      if (digests[k] !== digest || ids[k] !== id) continue;
+      for (let j = this.#head; j < k; j++) this.onProbe(ids[j]!);
+      this.#head = k + 1;
+      return true;
+    }
+    return false;
+  }
+
+  /** Probes every entry no row matched, and closes the file. */
+  finish(): void {
+    for (;;) {
+      this.#fill();
+      if (this.#head >= this.#ids.length) break;
+      for (let k = this.#head; k < this.#ids.length; k++) this.onProbe(this.#ids[k]!);
+      this.#head = this.#ids.length;
+    }
+    closeSync(this.#fd);
+  }
+
+  /** Keeps up to {@link WINDOW} entries ahead of the cursor. */
+  #fill(): void {
+    if (this.#head > WINDOW) {
+      this.#ids.splice(0, this.#head);
+      this.#digests.splice(0, this.#head);
+      this.#head = 0;
+    }
+    while (this.#ids.length - this.#head < WINDOW) {
+      if (!this.#ensure(HEAD)) return;
+      const buf = this.#buf;
+      const n = buf.readUInt16LE(this.#start + 12);
+      if (!this.#ensure(HEAD + n)) throw new Error("a fingerprint file is cut short");
+      const at = this.#start;
+      this.#start += HEAD + n;
+      if (this.#void.has(buf.readUInt32LE(at))) continue;
+      this.#digests.push(buf.readDoubleLE(at + 4));
+      this.#ids.push(buf.toString("utf8", at + HEAD, at + HEAD + n));
+    }
+  }
+
+  /** Whether `n` bytes from the cursor are in the buffer (reading more if need be). */
+  #ensure(n: number): boolean {
+    if (this.#end - this.#start >= n) return true;
+    if (this.#eof) return false;
+    this.#buf.copy(this.#buf, 0, this.#start, this.#end);
+    this.#end -= this.#start;
+    this.#start = 0;
+    while (!this.#eof && this.#end < n) {
+      const got = readSync(this.#fd, this.#buf, this.#end, CHUNK - this.#end, null);
+      if (got === 0) this.#eof = true;
+      this.#end += got;
+    }
+    return this.#end - this.#start >= n;
+  }
+}
