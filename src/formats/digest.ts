@@ -4,7 +4,7 @@
  * without checking it again (the importer's fingerprints, `_prints.ts`).
  *
  * Two 32-bit lanes (FNV-1a and a rotate-multiply) over the UTF-16 code units,
- * with a separator between values, finished with murmur3's mixer. Not
+ * two at a time, each value closed by its length, finished with murmur3's mixer. Not
  * cryptographic: the importer also requires the sourcedId to match, so a
  * collision would have to fall on a changed row of the same record (about one
  * in 2^53 per changed row).
@@ -43,14 +43,22 @@ export function rowDigest(seed: DigestSeed, values: readonly string[]): number {
   let b = seed.b;
   for (let v = 0; v < values.length; v++) {
     const s = values[v]!;
-    for (let i = 0; i < s.length; i++) {
+    const n = s.length;
+    let i = 0;
+    // Two code units a step: the digest reads every character of every row.
+    for (; i + 1 < n; i += 2) {
+      const c = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(((b << 5) | (b >>> 27)) ^ c, 0x9e3779b1);
+    }
+    if (i < n) {
       const c = s.charCodeAt(i);
       a = Math.imul(a ^ c, 0x01000193);
       b = Math.imul(((b << 5) | (b >>> 27)) ^ c, 0x9e3779b1);
     }
-    // The separator keeps ["ab", ""] and ["a", "b"] apart.
-    a = Math.imul(a ^ 0x1f, 0x01000193);
-    b = Math.imul(((b << 5) | (b >>> 27)) ^ (0x1f + s.length), 0x9e3779b1);
+    // The value's length closes it, which keeps ["ab", ""] and ["a", "b"] apart.
+    a = Math.imul(a ^ (0x10000 + n), 0x01000193);
+    b = Math.imul(((b << 5) | (b >>> 27)) ^ (0x10000 + n), 0x9e3779b1);
   }
   return (mix(a) >>> 0) * 0x200000 + (mix(b ^ a) >>> 11);
 }

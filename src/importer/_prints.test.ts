@@ -15,7 +15,8 @@ describe("PrintMatcher", () => {
   it("matches rows in order, probes what no row matched, and never a void line", () => {
     const dir = written([[2, 11, "a"], [3, 12, "b"], [4, 13, "c"], [5, 14, "d"], [6, 15, "dup"]], [6]);
     const probes: string[] = [];
-    const m = new PrintMatcher(dir, "users", (id) => probes.push(id));
+    const voids: string[] = [];
+    const m = new PrintMatcher(dir, "users", (id) => probes.push(id), (id) => voids.push(id));
     expect(m.match("a", 11)).toBe(true);
     expect(m.match("b", 99)).toBe(false); // changed: its entry is probed once a later row passes it
     expect(m.match("new", 5)).toBe(false);
@@ -24,6 +25,7 @@ describe("PrintMatcher", () => {
     expect(m.match("dup", 15)).toBe(false);
     m.finish();
     expect(probes).toEqual(["b", "c"]);
+    expect(voids).toEqual(["dup"]);
   });
 
   it("a row moved further than its window is probed, not matched; the rest still match", () => {

@@ -112,7 +112,8 @@ export class PrintMatcher {
   #digests: number[] = [];
   #head = 0;
 
-  constructor(dir: string, entity: string, readonly onProbe: (id: string) => void) {
+  /** `onVoid` hears the sourcedIds of rows the last plan rejected, as they are read. */
+  constructor(dir: string, entity: string, readonly onProbe: (id: string) => void, readonly onVoid?: (id: string) => void) {
     this.#fd = openSync(printsPath(dir, entity), "r");
     const voids = voidPath(dir, entity);
     const raw = existsSync(voids) ? readFileSync(voids) : Buffer.alloc(0);
@@ -159,9 +160,13 @@ export class PrintMatcher {
       if (!this.#ensure(HEAD + n)) throw new Error("a fingerprint file is cut short");
       const at = this.#start;
       this.#start += HEAD + n;
-      if (this.#void.has(buf.readUInt32LE(at))) continue;
-      this.#digests.push(buf.readDoubleLE(at + 4));
-      this.#ids.push(buf.toString("utf8", at + HEAD, at + HEAD + n));
+      const id = buf.toString("utf8", at + HEAD, at + HEAD + n);
+      // A row the plan rejected matches nothing and is no probe (its record is not the row's).
+      if (this.#void.has(buf.readUInt32LE(at))) this.onVoid?.(id);
+      else {
+        this.#digests.push(buf.readDoubleLE(at + 4));
+        this.#ids.push(id);
+      }
     }
   }
 

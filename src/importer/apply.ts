@@ -16,7 +16,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { appendChanges, type ChangeOp } from "../store/changes.ts";
-import { recordKey, recordKeyPrefix, seqKey, undoKey } from "../store/keys.ts";
+import { countKey, recordKey, recordKeyPrefix, recordRange, seqKey, undoKey } from "../store/keys.ts";
 import { BATCH_TXN, type Store } from "../store/mod.ts";
 import { decodeRecord, encodeRecord, recordHeaderTail, recordText, writeRecordHeader, type RecordStatus } from "../store/record.ts";
 import { readSortedRuns, runFileName, RunWriter, type RawEntry } from "./_runs.ts";
@@ -105,6 +105,7 @@ export function applyPlan(ctx: ApplyContext): number {
       store.env.transactionSync(() => {
         const firstSeq = seq + 1;
         const lines: string[] = [];
+        const created = new Map<string, number>();
         let lastKey = "";
         for (let n = 0; n < batchSize && !next.done; n++, next = entries.next()) {
           const e = next.value;
@@ -113,6 +114,10 @@ export function applyPlan(ctx: ApplyContext): number {
           seq++;
           lines.push(key + "\x00" + p.action);
           lastKey = key;
+          if (p.action === "create") {
+            const entity = key.slice(0, key.indexOf("\x00"));
+            created.set(entity, (created.get(entity) ?? 0) + 1);
+          }
           if (p.staged) {
             // A create: its body goes from the staged run to the store as bytes.
             store.records.putSync(keyPrefix + key, bytes.value(seq, p.status, staged.read(p.staged)));
@@ -133,6 +138,11 @@ export function applyPlan(ctx: ApplyContext): number {
           store.undo.putSync(undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${entity}\x00${sourcedId}\x00`), encodeRecord(before)]));
         }
         appendChanges(store, tenant, firstSeq, lines);
+        for (const [entity, n] of created) {
+          const before = store.meta.get(countKey(tenant, entity)) as number | undefined;
+          // A store from before the count was kept: counted once, this batch's records included.
+          store.meta.putSync(countKey(tenant, entity), before === undefined ? store.records.getKeysCount(recordRange(tenant, entity)) : before + n);
+        }
         changed += lines.length;
         store.meta.putSync(seqKey(tenant), seq);
         const cp: Checkpoint = { key: lastKey, seq, undo, changed };

@@ -13,7 +13,7 @@
  */
 import type { Database } from "lmdb";
 import type { FileMode } from "../formats/types.ts";
-import { recordKey, recordRange, rejectedKey } from "../store/keys.ts";
+import { countKey, recordKey, recordRange, rejectedKey } from "../store/keys.ts";
 import { decodeBody, decodeRecord, encodeBody, locateBody, type RecordStatus, type StoredRecord } from "../store/record.ts";
 import type { Store } from "../store/mod.ts";
 import { decodeStagedHead, type StagedHead } from "./_staged.ts";
@@ -113,9 +113,17 @@ export function* walkPlan(ctx: PlanContext): Generator<PlannedAction> {
   }
 }
 
-/** The number of records of `entity` the tenant has, deleted ones included. */
+/**
+ * The number of records of `entity` the tenant has, deleted ones included:
+ * as the apply keeps it, or counted (and then kept) in a store from before.
+ */
 export function existingCount(ctx: PlanContext, entity: string): number {
-  return ctx.store.records.getKeysCount(recordRange(ctx.tenant, entity));
+  const key = countKey(ctx.tenant, entity);
+  const kept = ctx.store.meta.get(key) as number | undefined;
+  if (kept !== undefined) return kept;
+  const n = ctx.store.records.getKeysCount(recordRange(ctx.tenant, entity));
+  if (n > 0) ctx.store.meta.putSync(key, n);
+  return n;
 }
 
 /** A staged row as the walk meets it: its bytes are valid only until the walk moves on. */

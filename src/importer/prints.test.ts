@@ -115,9 +115,16 @@ describe("fingerprints pass unchanged rows over", () => {
     const orgs = DISTRICT["orgs.csv"] + "s3,,,West,school,S3,d2\ns4,,,Lost,school,S4,d9\nd2,,,Other District,district,D2,\n";
     const first = await both({ ...DISTRICT, "orgs.csv": orgs });
     expect(first.counts.orgs).toMatchObject({ created: 5, errors: 1 });
-    const job = await both({ ...DISTRICT, "orgs.csv": orgs, "users.csv": USERS + "u9,,,true,s3,student,u9,,U,Nine,,1009,,,,,09,\n" });
+    // u8 points at s4, which was staged (so u8 was applied) and rejected at the end.
+    const users = USERS + "u8,,,true,s4,student,u8,,U,Eight,,1008,,,,,09,\n";
+    const job = await both({ ...DISTRICT, "orgs.csv": orgs, "users.csv": users });
     expect(job.probed).toContain("orgs");
     expect(job.counts.orgs).toMatchObject({ unchanged: 5, errors: 1 });
+    expect(job.counts.users).toMatchObject({ created: 1, unchanged: 4 });
+    // Without s4's row, u8's reference is looked up again, though u8 itself comes again unchanged.
+    const gone = await both({ ...DISTRICT, "orgs.csv": orgs.replace(/^s4,.*\n/m, ""), "users.csv": users });
+    expect(gone.probed).toContain("users");
+    expect(gone.counts.users).toMatchObject({ unchanged: 4, errors: 1 });
   });
 
   it("a header in another order matches no row, and still comes to the same", async () => {

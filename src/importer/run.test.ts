@@ -173,6 +173,21 @@ describe("the change threshold", () => {
     const stored = recordsOf(store, "strata", "enrollments");
     expect([...stored.values()].filter((r) => r.status === "tobedeleted")).toHaveLength(90);
   });
+
+  it("judges by a record count the apply keeps, and counts a store from before it was kept", async () => {
+    const count = () => store.meta.get("count\x00strata\x00enrollments");
+    await run(writeBundle(DISTRICT));
+    expect(count()).toBe(4);
+    const more = ENROLLMENTS + "e5,,,k2,s2,u1,student,false,,\n";
+    await run(writeBundle({ ...DISTRICT, "enrollments.csv": more }));
+    expect(count()).toBe(5);
+    // Soft deletes keep their records: the count stays, and the next delete is judged against all five.
+    const fewer = ENROLLMENTS.split("\n").slice(0, 2).join("\n") + "\n";
+    store.meta.removeSync("count\x00strata\x00enrollments");
+    const held = await run(writeBundle({ ...DISTRICT, "enrollments.csv": fewer }));
+    expect(held.held).toEqual(["enrollments: 4 of 5 records (80.0%) would be deleted; the limit is 20%"]);
+    expect(count()).toBe(5);
+  });
 });
 
 describe("bad input gets a clear error and loses nothing", () => {

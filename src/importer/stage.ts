@@ -29,6 +29,9 @@ import { PrintMatcher, printsPath, PrintWriter } from "./_prints.ts";
 /** A probe's staged value: no row, only "the last import held this sourcedId" (`_prints.ts`). */
 export const PROBE = "";
 
+/** Probed sourcedIds remembered per entity; a file with more changed rows has its references looked up. */
+const MAX_GONE = 100_000;
+
 /** A fingerprint no row's digest equals (digests are ≥ 0). */
 const RECHECK = -1;
 
@@ -121,6 +124,8 @@ class Stager {
   probed: string[] = [];
   printed = new Set<string>();
   #matcher: PrintMatcher | undefined;
+  /** Per probed entity, the sourcedIds its fingerprints probed: records that may be gone. */
+  #gone = new Map<string, Set<string>>();
   #printer: PrintWriter | undefined;
 
   constructor(readonly ctx: StageContext) {
@@ -227,18 +232,27 @@ class Stager {
   #again(row: SourceRow, digest: number): boolean {
     const { entity, fields } = row;
     const sourcedId = fields.sourcedId!;
-    const refs = this.#refs;
-    refs.length = 0;
-    refsOf(entity)(fields, refs);
+    if (!refsOf(entity)(fields, this.#stillThere)) return false;
     const keyRef = KEY_REFS[entity as EntityName];
-    if (keyRef) refs.push({ field: "sourcedId", entity: keyRef, id: sourcedId });
-    for (const ref of refs) if (this.#resolve(ref.entity, ref.id) !== "yes") return false;
+    if (keyRef && !this.#stillThere(keyRef, sourcedId)) return false;
     countsOf(this.ctx.counts, entity).unchanged++;
     (this.ctx.passed ?? this.ctx.results).write({ file: row.file, line: row.line, entity, sourcedId, action: "unchanged", status: "SUCCESS", message: "" });
     if (REFERENCED.has(entity)) this.#idsOf(entity).add(sourcedId);
     this.#printer?.add(row.line, digest, sourcedId);
     return true;
   }
+
+  /**
+   * Whether what a row passed over refers to is still there. A record of an
+   * entity whose file is read to the end and was matched against its
+   * fingerprints is there unless its sourcedId was probed (changed, gone, or
+   * failed its own references): most references are settled without a lookup.
+   */
+  #stillThere = (entity: EntityName, id: string): boolean => {
+    const gone = this.#gone.get(entity);
+    if (gone !== undefined && gone.size <= MAX_GONE && !this.#open.has(entity) && !gone.has(id)) return true;
+    return this.#resolve(entity, id) === "yes";
+  };
 
   /** Starts a file's fingerprints: matching its rows against the last ones, writing its own. */
   #openPrints(entity: string, mode: FileMode): void {
@@ -248,7 +262,14 @@ class Stager {
     if (!prints || mode !== "bulk") return;
     const previous = prints.previous;
     if (previous?.entities.includes(entity) && existsSync(printsPath(previous.dir, entity))) {
-      this.#matcher = new PrintMatcher(previous.dir, entity, (id) => this.runs.add(stagedKey(entity, id), PROBE));
+      const gone = new Set<string>();
+      this.#gone.set(entity, gone);
+      // Past MAX_GONE, references to the entity are looked up instead.
+      const mayBeGone = (id: string) => void (gone.size <= MAX_GONE && gone.add(id));
+      this.#matcher = new PrintMatcher(previous.dir, entity, (id) => {
+        this.runs.add(stagedKey(entity, id), PROBE);
+        mayBeGone(id);
+      }, mayBeGone);
       this.probed.push(entity);
     }
     if (prints.writeDir) {

@@ -218,32 +218,36 @@ export function validatorFor(entity: string): RowValidator {
   return v;
 }
 
-const refCache = new Map<string, (fields: Record<string, string>, refs: RowRef[]) => void>();
+/** Visits one reference of a row; false stops the visit. */
+export type RefVisitor = (entity: EntityName, id: string, field: string) => boolean;
+
+const refCache = new Map<string, (fields: Record<string, string>, visit: RefVisitor) => boolean>();
 
 /**
  * The references a row makes, without checking its values: for a row known
  * to be one that passed {@link validatorFor}'s checks before (the importer's
- * fingerprints), whose references must still be there.
+ * fingerprints), whose references must still be there. Visits each, and
+ * stops at the first the visitor refuses (returning false).
  *
  * @example
- * const refs: RowRef[] = [];
- * refsOf("enrollments")(fields, refs); // classSourcedId, schoolSourcedId, userSourcedId
+ * refsOf("enrollments")(fields, (entity, id) => known(entity, id)); // classSourcedId, schoolSourcedId, userSourcedId
  */
-export function refsOf(entity: string): (fields: Record<string, string>, refs: RowRef[]) => void {
-  let list = refCache.get(entity);
-  if (list) return list;
+export function refsOf(entity: string): (fields: Record<string, string>, visit: RefVisitor) => boolean {
+  let visitAll = refCache.get(entity);
+  if (visitAll) return visitAll;
   const specs = (isEntityName(entity) ? ENTITIES[entity].fields : []).filter((f) => f.ref !== undefined);
-  const read = valueReader(specs.map((f) => f.name));
-  list = (fields, refs) => {
-    const values = read(fields);
+  const reads = specs.map((f) => new Function("f", `return f[${JSON.stringify(f.name)}];`) as (fields: Record<string, string>) => string | undefined);
+  visitAll = (fields, visit) => {
     for (let i = 0; i < specs.length; i++) {
-      const value = values[i];
+      const value = reads[i]!(fields);
       if (value === undefined || value === "") continue;
       const spec = specs[i]!;
-      if (spec.many) for (const id of splitList(value)) refs.push({ field: spec.name, entity: spec.ref!, id });
-      else refs.push({ field: spec.name, entity: spec.ref!, id: value });
+      if (!spec.many) {
+        if (!visit(spec.ref!, value, spec.name)) return false;
+      } else for (const id of splitList(value)) if (!visit(spec.ref!, id, spec.name)) return false;
     }
+    return true;
   };
-  refCache.set(entity, list);
-  return list;
+  refCache.set(entity, visitAll);
+  return visitAll;
 }

@@ -43,6 +43,11 @@ export function seqKey(tenant: string): string {
   return "seq" + SEP + tenant;
 }
 
+/** `meta`: how many records of an entity the tenant has, deleted ones included (kept by the apply). */
+export function countKey(tenant: string, entity: string): string {
+  return "count" + SEP + tenant + SEP + entity;
+}
+
 /** `packages`: tenant · feed → the content hash and job of the last package applied. */
 export function packageKey(tenant: string, feed: string): string {
   return tenant + SEP + feed;
