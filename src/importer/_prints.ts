@@ -22,6 +22,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { utf8Write } from "./_runs.ts";
 
 const CHUNK = 1 << 20;
 const HEAD = 14;
@@ -57,7 +58,7 @@ export class PrintWriter {
     const buf = this.#buf;
     buf.writeUInt32LE(line, this.#at);
     buf.writeDoubleLE(digest, this.#at + 4);
-    const n = buf.write(id, this.#at + HEAD, "utf8");
+    const n = utf8Write(buf, id, this.#at + HEAD);
     buf.writeUInt16LE(n, this.#at + 12);
     this.#at += HEAD + n;
   }

@@ -19,7 +19,7 @@ import { MAX_RUN_ENTRIES, sortEntries } from "./_sort.ts";
 // Buffer.write was a tenth of staging's profile; Node's unchecked utf8Write is the same copy
 // without write()'s argument parsing. Deno's node:buffer may lack it.
 type Utf8Writer = Buffer & { utf8Write?: (text: string, offset: number) => number };
-const utf8Write: (buf: Buffer, text: string, at: number) => number =
+export const utf8Write: (buf: Buffer, text: string, at: number) => number =
   typeof (Buffer.prototype as Utf8Writer).utf8Write === "function"
     ? (buf, text, at) => (buf as Utf8Writer).utf8Write!(text, at)
     : (buf, text, at) => buf.write(text, at, "utf8");

@@ -105,7 +105,11 @@ export function applyPlan(ctx: ApplyContext): number {
       store.env.transactionSync(() => {
         const firstSeq = seq + 1;
         const lines: string[] = [];
+        // Creates counted per entity: keys come in entity order, so an entity name is cut once per run of its keys.
         const created = new Map<string, number>();
+        let counting = "";
+        let countingPrefix = "\x00";
+        let inRun = 0;
         let lastKey = "";
         for (let n = 0; n < batchSize && !next.done; n++, next = entries.next()) {
           const e = next.value;
@@ -115,8 +119,13 @@ export function applyPlan(ctx: ApplyContext): number {
           lines.push(key + "\x00" + p.action);
           lastKey = key;
           if (p.action === "create") {
-            const entity = key.slice(0, key.indexOf("\x00"));
-            created.set(entity, (created.get(entity) ?? 0) + 1);
+            if (!key.startsWith(countingPrefix)) {
+              if (inRun > 0) created.set(counting, (created.get(counting) ?? 0) + inRun);
+              counting = key.slice(0, key.indexOf("\x00"));
+              countingPrefix = counting + "\x00";
+              inRun = 0;
+            }
+            inRun++;
           }
           if (p.staged) {
             // A create: its body goes from the staged run to the store as bytes.
@@ -138,10 +147,11 @@ export function applyPlan(ctx: ApplyContext): number {
           store.undo.putSync(undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${entity}\x00${sourcedId}\x00`), encodeRecord(before)]));
         }
         appendChanges(store, tenant, firstSeq, lines);
-        for (const [entity, n] of created) {
+        if (inRun > 0) created.set(counting, (created.get(counting) ?? 0) + inRun);
+        for (const [entity, added] of created) {
           const before = store.meta.get(countKey(tenant, entity)) as number | undefined;
           // A store from before the count was kept: counted once, this batch's records included.
-          store.meta.putSync(countKey(tenant, entity), before === undefined ? store.records.getKeysCount(recordRange(tenant, entity)) : before + n);
+          store.meta.putSync(countKey(tenant, entity), before === undefined ? store.records.getKeysCount(recordRange(tenant, entity)) : before + added);
         }
         changed += lines.length;
         store.meta.putSync(seqKey(tenant), seq);

@@ -178,6 +178,8 @@ describe("the change threshold", () => {
     const count = () => store.meta.get("count\x00strata\x00enrollments");
     await run(writeBundle(DISTRICT));
     expect(count()).toBe(4);
+    // Every entity of the one batch is counted.
+    expect(["orgs", "academicSessions", "courses", "classes", "users"].map((e) => store.meta.get(`count\x00strata\x00${e}`))).toEqual([3, 2, 2, 2, 4]);
     const more = ENROLLMENTS + "e5,,,k2,s2,u1,student,false,,\n";
     await run(writeBundle({ ...DISTRICT, "enrollments.csv": more }));
     expect(count()).toBe(5);
