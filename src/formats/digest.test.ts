@@ -1,26 +1,50 @@
 import { describe, expect, it } from "vitest";
-import { digestSeed, rowDigest } from "./digest.ts";
+import { readCsv } from "./csv/tokenizer.ts";
+import { digestSeed, seededDigest, textDigest, valuesDigest } from "./digest.ts";
 
-describe("rowDigest", () => {
+async function digests(text: string, chunk: number): Promise<number[]> {
+  async function* pieces() {
+    for (let i = 0; i < text.length; i += chunk) yield text.slice(i, i + chunk);
+  }
+  const out: number[] = [];
+  for await (const batch of readCsv(pieces(), { file: "t.csv", digests: true })) for (const r of batch) if ("digest" in r) out.push(r.digest!);
+  return out;
+}
+
+describe("row digests", () => {
   const seed = digestSeed(["sourcedId", "status", "givenName"]);
 
-  it("is the same for the same values and header, in [0, 2^53)", () => {
-    const d = rowDigest(seed, ["u1", "", "Ada"]);
-    expect(d).toBe(rowDigest(digestSeed(["sourcedId", "status", "givenName"]), ["u1", "", "Ada"]));
+  it("are the same for the same row and header, in [0, 2^53)", () => {
+    const d = seededDigest(seed, textDigest("u1,,Ada", 0, 7));
+    expect(d).toBe(seededDigest(digestSeed(["sourcedId", "status", "givenName"]), textDigest("xu1,,Ada", 1, 8)));
     expect(Number.isSafeInteger(d) && d >= 0).toBe(true);
   });
 
-  it("differs when a value, the split between values, or the header differs", () => {
-    const d = rowDigest(seed, ["u1", "", "Ada"]);
-    expect(rowDigest(seed, ["u1", "", "Adb"])).not.toBe(d);
-    expect(rowDigest(seed, ["u1", "A", "da"])).not.toBe(d);
-    expect(rowDigest(seed, ["u1", "Ada", ""])).not.toBe(d);
-    expect(rowDigest(digestSeed(["sourcedId", "givenName", "status"]), ["u1", "", "Ada"])).not.toBe(d);
+  it("differ when a character, the split between values, or the header differs", () => {
+    const d = seededDigest(seed, valuesDigest(["u1", "", "Ada"]));
+    expect(seededDigest(seed, valuesDigest(["u1", "", "Adb"]))).not.toBe(d);
+    expect(seededDigest(seed, valuesDigest(["u1", "A", "da"]))).not.toBe(d);
+    expect(seededDigest(seed, valuesDigest(["u1", "Ada", ""]))).not.toBe(d);
+    expect(seededDigest(digestSeed(["sourcedId", "givenName", "status"]), valuesDigest(["u1", "", "Ada"]))).not.toBe(d);
+    expect(textDigest("u1,,Ada", 0, 7)).not.toBe(textDigest("u1,,Adb", 0, 7));
+    expect(textDigest('u1,"a,b",c', 0, 10)).not.toBe(textDigest('u1,"a",b,c', 0, 10));
   });
 
-  it("spreads 200,000 similar rows without a collision", () => {
+  it("spread 200,000 similar rows without a collision", () => {
     const seen = new Set<number>();
-    for (let i = 0; i < 200_000; i++) seen.add(rowDigest(seed, [`u${i}`, "active", `Name${i % 100}`]));
+    for (let i = 0; i < 200_000; i++) seen.add(seededDigest(seed, textDigest(`u${i},active,Name${i % 100}`, 0, `u${i},active,Name${i % 100}`.length)));
     expect(seen.size).toBe(200_000);
+  });
+
+  it("come from the tokenizer for every record: the same rows in the same chunks, the same digests", async () => {
+    const text = 'id,name\n1,Ann\n2,"Bob ""B"""\n3,"Cy, Jr"\n';
+    const whole = await digests(text, 1 << 16);
+    expect(whole).toHaveLength(4);
+    expect(new Set(whole).size).toBe(4);
+    expect(await digests(text, 1 << 16)).toEqual(whole);
+    // A record read across chunks is digested from its values: another digest, never a wrong match.
+    const split = await digests(text, 11);
+    expect(split[0]).toBe(whole[0]);
+    expect(split).toHaveLength(4);
   });
 });

@@ -46,6 +46,8 @@ function voidPath(dir: string, entity: string): string {
 export class PrintWriter {
   #fd: number;
   #buf = Buffer.allocUnsafe(CHUNK);
+  // DataView stores compile to plain moves; Buffer's write methods check their arguments first.
+  #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, CHUNK);
   #at = 0;
 
   constructor(path: string) {
@@ -55,12 +57,13 @@ export class PrintWriter {
   add(line: number, digest: number, id: string): void {
     // A sourcedId is at most 255 characters, 3 bytes each at most.
     if (this.#at + HEAD + 765 > CHUNK) this.#flush();
-    const buf = this.#buf;
-    buf.writeUInt32LE(line, this.#at);
-    buf.writeDoubleLE(digest, this.#at + 4);
-    const n = utf8Write(buf, id, this.#at + HEAD);
-    buf.writeUInt16LE(n, this.#at + 12);
-    this.#at += HEAD + n;
+    const at = this.#at;
+    const view = this.#view;
+    view.setUint32(at, line, true);
+    view.setFloat64(at + 4, digest, true);
+    const n = utf8Write(this.#buf, id, at + HEAD);
+    view.setUint16(at + 12, n, true);
+    this.#at = at + HEAD + n;
   }
 
   finish(): void {
@@ -105,6 +108,7 @@ export function writeVoidLines(dir: string, entity: string, lines: readonly numb
 export class PrintMatcher {
   #fd: number;
   #buf = Buffer.allocUnsafe(CHUNK);
+  #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, CHUNK);
   #start = 0;
   #end = 0;
   #eof = false;
@@ -156,16 +160,16 @@ export class PrintMatcher {
     }
     while (this.#ids.length - this.#head < WINDOW) {
       if (!this.#ensure(HEAD)) return;
-      const buf = this.#buf;
-      const n = buf.readUInt16LE(this.#start + 12);
+      const view = this.#view;
+      const n = view.getUint16(this.#start + 12, true);
       if (!this.#ensure(HEAD + n)) throw new Error("a fingerprint file is cut short");
       const at = this.#start;
       this.#start += HEAD + n;
-      const id = buf.toString("utf8", at + HEAD, at + HEAD + n);
+      const id = this.#buf.toString("utf8", at + HEAD, at + HEAD + n);
       // A row the plan rejected matches nothing and is no probe (its record is not the row's).
-      if (this.#void.has(buf.readUInt32LE(at))) this.onVoid?.(id);
+      if (this.#void.size > 0 && this.#void.has(view.getUint32(at, true))) this.onVoid?.(id);
       else {
-        this.#digests.push(buf.readDoubleLE(at + 4));
+        this.#digests.push(view.getFloat64(at + 4, true));
         this.#ids.push(id);
       }
     }

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { textDigest, valuesDigest } from "../digest.ts";
 import { FileError } from "../types.ts";
 import type { CsvRecord, CsvRowError } from "./tokenizer.ts";
 
@@ -123,6 +124,8 @@ export class CsvMachine {
     delimiter: string,
     quote: string,
     private readonly max: number,
+    /** Whether records carry a digest (`../digest.ts`). */
+    private readonly digests = false,
   ) {
     if (delimiter.length !== 1 || delimiter === "\n" || delimiter === "\r") {
       throw new TypeError(`CSV delimiter must be one character other than CR or LF, got ${JSON.stringify(delimiter)}`);
@@ -175,7 +178,7 @@ export class CsvMachine {
               nD = find(t, delim, s, n);
             }
             fields.push(t.slice(s, eol));
-            out.push({ line, fields });
+            out.push(this.digests ? { line, fields, digest: textDigest(t, p, eol) } : { line, fields });
           }
           line++;
           p = eol + 1;
@@ -185,7 +188,7 @@ export class CsvMachine {
         if (eol < n) {
           const fields = quotedLine(t, p, eol, D, Q, quote, max);
           if (fields !== null) {
-            out.push({ line, fields });
+            out.push(this.digests ? { line, fields, digest: textDigest(t, p, eol) } : { line, fields });
             line++;
             p = eol + 1;
             if (eol === nCR && p < n && t.charCodeAt(p) === LF) p++;
@@ -362,7 +365,10 @@ export class CsvMachine {
   }
 
   private endRecord(out: Item[]): void {
-    if (!this.discard) out.push({ line: this.recLine, fields: this.fields });
+    if (!this.discard) {
+      const { recLine: line, fields } = this;
+      out.push(this.digests ? { line, fields, digest: valuesDigest(fields) } : { line, fields });
+    }
     this.fields = [];
     this.discard = false;
   }

@@ -34,6 +34,8 @@ export interface CsvOptions {
   quote?: string;
   /** Longest accepted field in characters (default 1 MiB); a longer one makes its record a {@link CsvRowError}. */
   maxFieldLength?: number;
+  /** Give each record a {@link CsvRecord.digest} (`../digest.ts`). */
+  digests?: boolean;
 }
 
 /** One record: its fields as text, unquoted. */
@@ -41,6 +43,8 @@ export interface CsvRecord {
   /** 1-based line where the record starts, as an editor shows it. */
   line: number;
   fields: string[];
+  /** With `digests`, a 53-bit hash of the record as read (`../digest.ts`). */
+  digest?: number;
 }
 
 /** A malformed record: reported, and parsing continues at the next record. */
@@ -77,6 +81,7 @@ export function readCsv(
     options.delimiter ?? ",",
     options.quote ?? '"',
     options.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH,
+    options.digests === true,
   );
   return run(source, machine);
 }

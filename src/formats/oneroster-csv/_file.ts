@@ -6,7 +6,7 @@
  */
 import { COMMON_FIELDS, ENTITIES, isEntityName } from "../../model/entities.ts";
 import { decodeText } from "../csv/decode.ts";
-import { digestSeed, rowDigest, type DigestSeed } from "../digest.ts";
+import { digestSeed, seededDigest, type DigestSeed } from "../digest.ts";
 import { readCsv } from "../csv/mod.ts";
 import { FileError, type FileMode, type SourceEvent, type SourceIssue } from "../types.ts";
 
@@ -88,7 +88,7 @@ export async function* readDataFile(
 ): AsyncGenerator<SourceEvent[]> {
   let header: Header | undefined;
   yield [{ kind: "file", file, entity, mode }];
-  for await (const batch of readCsv(decodeText(bytes, file), { file })) {
+  for await (const batch of readCsv(decodeText(bytes, file), { file, digests: true })) {
     const out: SourceEvent[] = [];
     for (const rec of batch) {
       if (!header) {
@@ -110,7 +110,7 @@ export async function* readDataFile(
         continue;
       }
       const fields = header.build(values);
-      out.push({ kind: "row", file, line: rec.line, entity, fields, digest: rowDigest(header.seed, values) });
+      out.push({ kind: "row", file, line: rec.line, entity, fields, digest: seededDigest(header.seed, rec.digest!) });
     }
     if (out.length) yield out;
   }
