@@ -48,7 +48,7 @@ async function both(files: Record<string, string>, extra: Partial<ImportRequest>
   const bundle = writeBundle(files);
   const a = await runImport(fast.store, fast.dir, request(bundle, extra));
   const b = await runImport(full.store, full.dir, request(bundle, { ...extra, recheck: true }));
-  expect(b.probed).toEqual([]);
+  expect(b.probed ?? []).toEqual([]);
   expect({ status: a.status, counts: a.counts, message: a.message }).toEqual({ status: b.status, counts: b.counts, message: b.message });
   expect(resultLines(a.resultsPath)).toEqual(resultLines(b.resultsPath));
   expect(state(fast.store)).toEqual(state(full.store));
@@ -135,6 +135,17 @@ describe("fingerprints pass unchanged rows over", () => {
     const job = await both({ ...DISTRICT, "users.csv": swapped });
     expect(job.probed).toContain("users");
     expect(job.counts.users).toMatchObject({ unchanged: 4, updated: 0 });
+  });
+});
+
+describe("a file-level error after rows were passed over", () => {
+  it("fails the job as ever: nothing applied, no unchanged rows in its results", async () => {
+    await both(DISTRICT);
+    const before = state(fast.store);
+    const job = await both({ ...DISTRICT, "enrollments.csv": ENROLLMENTS + 'e9,,,k1,s1,u1,"student' });
+    expect(job.status).toBe("failed");
+    expect(resultLines(job.resultsPath)).toEqual([expect.stringMatching(/^enrollments\.csv,6,,,skip,ERROR,/)]);
+    expect(state(fast.store)).toEqual(before);
   });
 });
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 
 export type RowAction = "create" | "update" | "delete" | "unchanged" | "skip";
 export type RowStatus = "SUCCESS" | "WARNING" | "ERROR";
@@ -54,11 +54,11 @@ export class ResultsWriter {
   #file = "";
   #fileField = "";
 
-  /** Creates `path`; without `header`, for rows kept aside to be added to a results file later ({@link appendRowsOf}). */
-  constructor(readonly path: string, header = true) {
+  /** Creates `path` and writes the header. */
+  constructor(readonly path: string) {
     this.#fd = openSync(path, "w");
     this.#position = 0;
-    if (header) this.#buffer = RESULTS_HEADER;
+    this.#buffer = RESULTS_HEADER;
   }
 
   write(row: ResultRow): void {
@@ -82,26 +82,6 @@ export class ResultsWriter {
       this.#buffer = "";
     }
     return this.#position;
-  }
-
-  /**
-   * Appends the rows of a headerless results file (closed), as they are.
-   *
-   * @example out.appendRowsOf("/var/lib/rosterbox/staging/JOB/passed.csv");
-   */
-  appendRowsOf(path: string): void {
-    this.flush();
-    const fd = openSync(path, "r");
-    const chunk = Buffer.allocUnsafe(1 << 20);
-    try {
-      for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) {
-        let done = 0;
-        while (done < n) done += writeSync(this.#fd, chunk, done, n - done, this.#position + done);
-        this.#position += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
   }
 
   close(): void {

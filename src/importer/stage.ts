@@ -43,8 +43,6 @@ export interface StageContext {
   runsDir: string;
   tenant: string;
   results: ResultsWriter;
-  /** Where the rows the fingerprints passed over as unchanged are reported, kept aside until staging has not failed. */
-  passed?: ResultsWriter;
   counts: CountsByEntity;
   /** Called now and then with the number of rows read so far. */
   onProgress?: (rows: number) => void;
@@ -236,7 +234,7 @@ class Stager {
     const keyRef = KEY_REFS[entity as EntityName];
     if (keyRef && !this.#stillThere(keyRef, sourcedId)) return false;
     countsOf(this.ctx.counts, entity).unchanged++;
-    (this.ctx.passed ?? this.ctx.results).write({ file: row.file, line: row.line, entity, sourcedId, action: "unchanged", status: "SUCCESS", message: "" });
+    this.ctx.results.write({ file: row.file, line: row.line, entity, sourcedId, action: "unchanged", status: "SUCCESS", message: "" });
     if (REFERENCED.has(entity)) this.#idsOf(entity).add(sourcedId);
     this.#printer?.add(row.line, digest, sourcedId);
     return true;
@@ -262,10 +260,10 @@ class Stager {
     if (!prints || mode !== "bulk") return;
     const previous = prints.previous;
     if (previous?.entities.includes(entity) && existsSync(printsPath(previous.dir, entity))) {
-      const gone = new Set<string>();
-      this.#gone.set(entity, gone);
-      // Past MAX_GONE, references to the entity are looked up instead.
-      const mayBeGone = (id: string) => void (gone.size <= MAX_GONE && gone.add(id));
+      // Only an entity other rows refer to needs its probed sourcedIds; past MAX_GONE, references to it are looked up instead.
+      const gone = REFERENCED.has(entity) ? new Set<string>() : undefined;
+      if (gone) this.#gone.set(entity, gone);
+      const mayBeGone = (id: string) => void (gone && gone.size <= MAX_GONE && gone.add(id));
       this.#matcher = new PrintMatcher(previous.dir, entity, (id) => {
         this.runs.add(stagedKey(entity, id), PROBE);
         mayBeGone(id);
