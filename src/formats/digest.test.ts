@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { decodePieces } from "./csv/decode.ts";
 import { readCsv } from "./csv/tokenizer.ts";
-import { digestSeed, seededDigest, textDigest, valuesDigest } from "./digest.ts";
+import { bytesDigest, digestSeed, seededDigest, textDigest, valuesDigest } from "./digest.ts";
 
 async function digests(text: string, chunk: number): Promise<number[]> {
   async function* pieces() {
@@ -8,6 +9,15 @@ async function digests(text: string, chunk: number): Promise<number[]> {
   }
   const out: number[] = [];
   for await (const batch of readCsv(pieces(), { file: "t.csv", digests: true })) for (const r of batch) if ("digest" in r) out.push(r.digest!);
+  return out;
+}
+
+async function pieceDigests(text: string): Promise<number[]> {
+  async function* bytes() {
+    yield new TextEncoder().encode(text);
+  }
+  const out: number[] = [];
+  for await (const batch of readCsv(decodePieces(bytes(), "t.csv"), { file: "t.csv", digests: true })) for (const r of batch) if ("digest" in r) out.push(r.digest!);
   return out;
 }
 
@@ -34,6 +44,18 @@ describe("row digests", () => {
     const seen = new Set<number>();
     for (let i = 0; i < 200_000; i++) seen.add(seededDigest(seed, textDigest(`u${i},active,Name${i % 100}`, 0, `u${i},active,Name${i % 100}`.length)));
     expect(seen.size).toBe(200_000);
+  });
+
+  it("of ASCII text are the same read from its bytes as from its characters; wider text is read a character at a time", async () => {
+    const ascii = "id,name\n1,Ann Lee\n22,Bo\n";
+    expect(await pieceDigests(ascii)).toEqual(await digests(ascii, 1 << 16));
+    const bytes = new TextEncoder().encode("1,Ann Lee");
+    expect(bytesDigest(new DataView(bytes.buffer), 0, bytes.length)).toBe(textDigest("1,Ann Lee", 0, 9));
+    // Characters that would overlap in a four-character word still tell rows apart.
+    expect(textDigest("\u0100\u0000ab", 0, 4)).not.toBe(textDigest("\u0000\u0001ab", 0, 4));
+    expect(textDigest("名前,é", 0, 4)).not.toBe(textDigest("名前,e", 0, 4));
+    const wide = "id,name\n1,Zoë\n2,名前\n";
+    expect(await pieceDigests(wide)).toEqual(await digests(wide, 1 << 16));
   });
 
   it("come from the tokenizer for every record: the same rows in the same chunks, the same digests", async () => {

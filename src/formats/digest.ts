@@ -4,8 +4,8 @@
  * without checking it again (the importer's fingerprints, `_prints.ts`).
  *
  * The tokenizer hashes a record's raw text where it lies whole in one chunk
- * ({@link textDigest}: most rows, read two characters a step from the flat
- * chunk string, half the cost of reading its field strings), and its values
+ * ({@link textDigest}, or {@link bytesDigest} from the bytes of an ASCII
+ * chunk: most rows, a quarter of the cost of reading its field strings), and its values
  * otherwise ({@link valuesDigest}: a record crossing chunks, or one with
  * doubled quotes); the two never agree, so such a row may miss its match and
  * be checked in full, which costs time, not correctness. The adapter then
@@ -19,7 +19,7 @@
  */
 
 /** Bump when what a row means changes (its checks, its body), so that older digests stop matching. */
-const DIGEST_VERSION = "rosterbox-row-digest-2";
+const DIGEST_VERSION = "rosterbox-row-digest-3";
 
 /** Seeds of one file's digests. */
 export interface DigestSeed {
@@ -29,24 +29,65 @@ export interface DigestSeed {
 
 /**
  * The digest of `t[start, end)`, one record's raw text (line end excluded).
+ * Text of characters below 256 is read four characters to a 32-bit word, the
+ * same words {@link bytesDigest} reads from the bytes of ASCII text.
  *
  * @example textDigest('u1,active,"Ada"\n', 0, 15)
  */
 export function textDigest(t: string, start: number, end: number): number {
   let a = 0x811c9dc5;
   let b = 0x9e3779b9;
+  let seen = 0;
   let i = start;
-  for (; i + 1 < end; i += 2) {
-    const c = t.charCodeAt(i) | (t.charCodeAt(i + 1) << 16);
+  for (; i + 3 < end; i += 4) {
+    const c0 = t.charCodeAt(i), c1 = t.charCodeAt(i + 1), c2 = t.charCodeAt(i + 2), c3 = t.charCodeAt(i + 3);
+    seen |= c0 | c1 | c2 | c3;
+    const w = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    a = Math.imul(a ^ w, 0x01000193);
+    b = Math.imul(((b << 5) | (b >>> 27)) ^ w, 0x9e3779b1);
+  }
+  for (; i < end; i++) {
+    const c = t.charCodeAt(i);
+    seen |= c;
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(((b << 5) | (b >>> 27)) ^ c, 0x9e3779b1);
   }
-  if (i < end) {
-    const c = t.charCodeAt(i);
+  // Wider characters would overlap in a word: such text is read a character at a time.
+  return seen < 256 ? finish(a, b, end - start) : wideDigest(t, start, end);
+}
+
+/**
+ * {@link textDigest} of ASCII text from its bytes, through `view` (byte i is character i):
+ * four bytes a step, a quarter of the reads.
+ *
+ * @example bytesDigest(new DataView(bytes.buffer, bytes.byteOffset, bytes.length), 0, bytes.length)
+ */
+export function bytesDigest(view: DataView, start: number, end: number): number {
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
+  let i = start;
+  for (; i + 3 < end; i += 4) {
+    const w = view.getInt32(i, true);
+    a = Math.imul(a ^ w, 0x01000193);
+    b = Math.imul(((b << 5) | (b >>> 27)) ^ w, 0x9e3779b1);
+  }
+  for (; i < end; i++) {
+    const c = view.getUint8(i);
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(((b << 5) | (b >>> 27)) ^ c, 0x9e3779b1);
   }
   return finish(a, b, end - start);
+}
+
+function wideDigest(t: string, start: number, end: number): number {
+  let a = 0x85ebca6b;
+  let b = 0xc2b2ae35;
+  for (let i = start; i < end; i++) {
+    const c = t.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(((b << 5) | (b >>> 27)) ^ c, 0x9e3779b1);
+  }
+  return finish(a, b, 0x40000000 + end - start);
 }
 
 /**

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { textDigest, valuesDigest } from "../digest.ts";
+import { bytesDigest, textDigest, valuesDigest } from "../digest.ts";
 import { FileError } from "../types.ts";
 import type { CsvRecord, CsvRowError } from "./tokenizer.ts";
 
@@ -142,11 +142,20 @@ export class CsvMachine {
     this.Q = quote === "" ? -1 : quote.charCodeAt(0);
   }
 
-  /** Tokenizes one chunk; returns the records and errors that ended in it. */
-  push(t: string): Item[] {
+  /** The digest of the record `t[p, eol)`, from the chunk's bytes when it has them. */
+  private digest(t: string, p: number, eol: number): number {
+    return this.view !== undefined ? bytesDigest(this.view, p, eol) : textDigest(t, p, eol);
+  }
+
+  /** The current chunk's bytes, when it is ASCII and records are digested. */
+  private view: DataView | undefined;
+
+  /** Tokenizes one chunk (with its bytes if it is ASCII); returns the records and errors that ended in it. */
+  push(t: string, ascii?: Uint8Array): Item[] {
     const out: Item[] = [];
     const n = t.length;
     if (n === 0) return out;
+    this.view = this.digests && ascii !== undefined ? new DataView(ascii.buffer, ascii.byteOffset, ascii.byteLength) : undefined;
     const { D, Q, delim, quote, max } = this;
     const startCR = this.prevCR;
     let line = this.line;
@@ -178,7 +187,7 @@ export class CsvMachine {
               nD = find(t, delim, s, n);
             }
             fields.push(t.slice(s, eol));
-            out.push(this.digests ? { line, fields, digest: textDigest(t, p, eol) } : { line, fields });
+            out.push(this.digests ? { line, fields, digest: this.digest(t, p, eol) } : { line, fields });
           }
           line++;
           p = eol + 1;
@@ -188,7 +197,7 @@ export class CsvMachine {
         if (eol < n) {
           const fields = quotedLine(t, p, eol, D, Q, quote, max);
           if (fields !== null) {
-            out.push(this.digests ? { line, fields, digest: textDigest(t, p, eol) } : { line, fields });
+            out.push(this.digests ? { line, fields, digest: this.digest(t, p, eol) } : { line, fields });
             line++;
             p = eol + 1;
             if (eol === nCR && p < n && t.charCodeAt(p) === LF) p++;

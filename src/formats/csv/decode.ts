@@ -48,15 +48,30 @@ type Encoding = "utf-8" | "utf-16le" | "utf-16be";
  * ```
  */
 export async function* decodeText(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<string> {
+  for await (const piece of decodePieces(source, file)) yield piece.text;
+}
+
+/** A piece of decoded text, with its bytes when it is pure ASCII (then byte i is character i). */
+export interface TextPiece {
+  text: string;
+  ascii?: Uint8Array;
+}
+
+/**
+ * {@link decodeText}, each piece with its bytes when it is ASCII (the tokenizer digests rows from them).
+ *
+ * @example for await (const { text, ascii } of decodePieces(createReadStream("users.csv"), "users.csv")) …
+ */
+export async function* decodePieces(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<TextPiece> {
   const decoder = new StrictDecoder(file);
   for await (const chunk of source) {
     for (let i = 0; i < chunk.length; i += PIECE) {
       const text = decoder.push(i === 0 && chunk.length <= PIECE ? chunk : chunk.subarray(i, i + PIECE));
-      if (text.length > 0) yield text;
+      if (text.length > 0) yield decoder.ascii && decoder.ascii.length === text.length ? { text, ascii: decoder.ascii } : { text };
     }
   }
   const text = decoder.end();
-  if (text.length > 0) yield text;
+  if (text.length > 0) yield { text };
 }
 
 class StrictDecoder {
@@ -78,6 +93,8 @@ class StrictDecoder {
   private held = 0;
   /** UTF-16 code units returned so far (UTF-16 maps them 2 bytes each). */
   private units = 0;
+  /** The bytes of the last text returned, when it was ASCII. */
+  ascii: Uint8Array | undefined;
 
   constructor(private readonly file: string) {}
 
@@ -118,8 +135,10 @@ class StrictDecoder {
     let text: string;
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     // ASCII cannot complete a held multi-byte sequence, so the fast path needs an idle decoder.
+    this.ascii = undefined;
     if (this.enc === "utf-8" && this.held === 0 && isAscii(buf)) {
       text = buf.toString("latin1");
+      this.ascii = chunk;
     } else {
       try {
         text = eof ? this.dec!.decode(chunk) : this.dec!.decode(chunk, { stream: true });

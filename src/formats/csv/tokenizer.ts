@@ -20,6 +20,7 @@
  * @module
  */
 import { CsvMachine } from "./_machine.ts";
+import type { TextPiece } from "./decode.ts";
 
 /** Fields longer than this (in UTF-16 code units) are rejected unless the caller says otherwise. */
 export const DEFAULT_MAX_FIELD_LENGTH = 1 << 20;
@@ -73,7 +74,7 @@ export interface CsvRowError {
  * ```
  */
 export function readCsv(
-  source: AsyncIterable<string>,
+  source: AsyncIterable<string | TextPiece>,
   options: CsvOptions,
 ): AsyncGenerator<Array<CsvRecord | CsvRowError>> {
   const machine = new CsvMachine(
@@ -87,11 +88,11 @@ export function readCsv(
 }
 
 async function* run(
-  source: AsyncIterable<string>,
+  source: AsyncIterable<string | TextPiece>,
   machine: CsvMachine,
 ): AsyncGenerator<Array<CsvRecord | CsvRowError>> {
   for await (const chunk of source) {
-    const batch = machine.push(chunk);
+    const batch = typeof chunk === "string" ? machine.push(chunk) : machine.push(chunk.text, chunk.ascii);
     if (batch.length > 0) yield batch;
   }
   const last = machine.finish();

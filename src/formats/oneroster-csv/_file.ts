@@ -5,7 +5,7 @@
  * @module
  */
 import { COMMON_FIELDS, ENTITIES, isEntityName } from "../../model/entities.ts";
-import { decodeText } from "../csv/decode.ts";
+import { decodePieces } from "../csv/decode.ts";
 import { digestSeed, seededDigest, type DigestSeed } from "../digest.ts";
 import { readCsv } from "../csv/mod.ts";
 import { FileError, type FileMode, type SourceEvent, type SourceIssue } from "../types.ts";
@@ -88,7 +88,7 @@ export async function* readDataFile(
 ): AsyncGenerator<SourceEvent[]> {
   let header: Header | undefined;
   yield [{ kind: "file", file, entity, mode }];
-  for await (const batch of readCsv(decodeText(bytes, file), { file, digests: true })) {
+  for await (const batch of readCsv(decodePieces(bytes, file), { file, digests: true })) {
     const out: SourceEvent[] = [];
     for (const rec of batch) {
       if (!header) {
