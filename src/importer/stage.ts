@@ -122,8 +122,10 @@ class Stager {
   probed: string[] = [];
   printed = new Set<string>();
   #matcher: PrintMatcher | undefined;
-  /** Per probed entity, the sourcedIds its fingerprints probed: records that may be gone. */
-  #gone = new Map<string, Set<string>>();
+  /** The entity whose file is being matched, and the sourcedIds its fingerprints probed: records that may be gone. */
+  #gone: { entity: string; ids: Set<string> } | undefined;
+  /** Per probed entity read to its end (with at most MAX_GONE probed), the sourcedIds that may be gone. */
+  #settled = new Map<string, Set<string>>();
   #printer: PrintWriter | undefined;
 
   constructor(readonly ctx: StageContext) {
@@ -247,8 +249,8 @@ class Stager {
    * failed its own references): most references are settled without a lookup.
    */
   #stillThere = (entity: EntityName, id: string): boolean => {
-    const gone = this.#gone.get(entity);
-    if (gone !== undefined && gone.size <= MAX_GONE && !this.#open.has(entity) && !gone.has(id)) return true;
+    const gone = this.#settled.get(entity);
+    if (gone !== undefined && !gone.has(id)) return true;
     return this.#resolve(entity, id) === "yes";
   };
 
@@ -262,7 +264,7 @@ class Stager {
     if (previous?.entities.includes(entity) && existsSync(printsPath(previous.dir, entity))) {
       // Only an entity other rows refer to needs its probed sourcedIds; past MAX_GONE, references to it are looked up instead.
       const gone = REFERENCED.has(entity) ? new Set<string>() : undefined;
-      if (gone) this.#gone.set(entity, gone);
+      if (gone) this.#gone = { entity, ids: gone };
       const mayBeGone = (id: string) => void (gone && gone.size <= MAX_GONE && gone.add(id));
       this.#matcher = new PrintMatcher(previous.dir, entity, (id) => {
         this.runs.add(stagedKey(entity, id), PROBE);
@@ -287,6 +289,8 @@ class Stager {
   closePrints(): void {
     this.#matcher?.finish();
     this.#matcher = undefined;
+    if (this.#gone && this.#gone.ids.size <= MAX_GONE) this.#settled.set(this.#gone.entity, this.#gone.ids);
+    this.#gone = undefined;
     this.#printer?.finish();
     this.#printer = undefined;
   }
