@@ -29,6 +29,19 @@ const HEAD = 14;
 /** Rows looked ahead for a match: a row inserted or removed costs no more than this. */
 const WINDOW = 256;
 
+/**
+ * The fingerprints cannot be relied on: a row came again beside its
+ * unchanged twin (a duplicate only the full check can place), or a
+ * fingerprint file is damaged. The import is then done again, every row
+ * checked.
+ */
+export class PrintsDisagree extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PrintsDisagree";
+  }
+}
+
 /** A bulk file's fingerprints: `<entity>.fp`, and `<entity>.void` for rows the plan rejected. */
 export function printsPath(dir: string, entity: string): string {
   return join(dir, `${entity}.fp`);
@@ -142,13 +155,16 @@ export class PrintMatcher {
 
   /** Probes every entry no row matched, and closes the file. */
   finish(): void {
-    for (;;) {
-      this.#fill();
-      if (this.#head >= this.#ids.length) break;
-      for (let k = this.#head; k < this.#ids.length; k++) this.onProbe(this.#ids[k]!);
-      this.#head = this.#ids.length;
+    try {
+      for (;;) {
+        this.#fill();
+        if (this.#head >= this.#ids.length) break;
+        for (let k = this.#head; k < this.#ids.length; k++) this.onProbe(this.#ids[k]!);
+        this.#head = this.#ids.length;
+      }
+    } finally {
+      closeSync(this.#fd);
     }
-    closeSync(this.#fd);
   }
 
   /** Keeps up to {@link WINDOW} entries ahead of the cursor. */
@@ -159,10 +175,14 @@ export class PrintMatcher {
       this.#head = 0;
     }
     while (this.#ids.length - this.#head < WINDOW) {
-      if (!this.#ensure(HEAD)) return;
+      if (!this.#ensure(HEAD)) {
+        // A file that ends inside an entry's head lost entries: their records would never be probed.
+        if (this.#end > this.#start) throw new PrintsDisagree("a fingerprint file is cut short");
+        return;
+      }
       const view = this.#view;
       const n = view.getUint16(this.#start + 12, true);
-      if (!this.#ensure(HEAD + n)) throw new Error("a fingerprint file is cut short");
+      if (!this.#ensure(HEAD + n)) throw new PrintsDisagree("a fingerprint file is cut short");
       const at = this.#start;
       this.#start += HEAD + n;
       const id = this.#buf.toString("utf8", at + HEAD, at + HEAD + n);

@@ -18,6 +18,7 @@ import { decodeBody, decodeRecord, encodeBody, locateBody, type RecordStatus, ty
 import type { Store } from "../store/mod.ts";
 import { decodeStagedHead, type StagedHead } from "./_staged.ts";
 import { mergeRunsRaw, type MergedEntry, type RawEntry } from "./_runs.ts";
+import { PrintsDisagree } from "./_prints.ts";
 import type { RowAction, RowStatus } from "./results.ts";
 
 export interface PlanEntity {
@@ -39,17 +40,6 @@ export interface PlanContext {
   probed?: readonly string[];
 }
 
-/**
- * A probed entity's staged rows and its fingerprints disagree: a row came
- * again beside its unchanged twin (a duplicate the fingerprints cannot
- * place). The import is then done again, every row checked.
- */
-export class PrintsDisagree extends Error {
-  constructor(entity: string, sourcedId: string) {
-    super(`${entity} "${sourcedId}" is staged but was also passed over as unchanged`);
-    this.name = "PrintsDisagree";
-  }
-}
 
 export interface PlannedAction {
   /** The row's key in the plan (entity · sourcedId): where a checkpoint says the walk got to. */
@@ -277,7 +267,7 @@ function* settleProbed(ctx: PlanContext, pe: PlanEntity, key: string, id: string
   const stored = text !== undefined ? decodeRecord(text) : undefined;
   const active = stored?.status === "active";
   // An active record of a probed entity is one the last file held: matched (so passed over), or probed.
-  if (group.length > 0 && !probe && active) throw new PrintsDisagree(pe.entity, id);
+  if (group.length > 0 && !probe && active) throw new PrintsDisagree(`${pe.entity} "${id}" is staged but was also passed over as unchanged`);
   let kept = false;
   for (let i = 0; i < group.length; i++) {
     const s = group[i]!;

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, truncateSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CLASSES, COURSES, DISTRICT, ENROLLMENTS, openStore, recordsOf, tempDir, USERS, writeBundle } from "../../test/_bundle.ts";
 import { readChanges } from "../store/changes.ts";
@@ -135,6 +136,17 @@ describe("fingerprints pass unchanged rows over", () => {
     const job = await both({ ...DISTRICT, "users.csv": swapped });
     expect(job.probed).toContain("users");
     expect(job.counts.users).toMatchObject({ unchanged: 4, updated: 0 });
+  });
+});
+
+describe("a damaged fingerprint file", () => {
+  it("is not relied on: the import checks every row again", async () => {
+    const first = await both(DISTRICT);
+    const path = join(fast.store.printsDir(first.id), "users.fp");
+    truncateSync(path, statSync(path).size - 3);
+    const job = await both({ ...DISTRICT, "users.csv": USERS.replace("u3,,,true,s2,", "u3,,,false,s2,") });
+    expect(jobEvents(fast.store, job.id).map((e) => e.event)).toContain("recheck");
+    expect(job.counts.users).toMatchObject({ updated: 1, unchanged: 3 });
   });
 });
 

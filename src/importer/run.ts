@@ -16,8 +16,8 @@ import { flushStore, type PackageMark, type Store } from "../store/mod.ts";
 import { applyPlan, checkpointKey, planEntry, planWriter } from "./apply.ts";
 import type { RunWriter } from "./_runs.ts";
 import { countsOf, totals, type CountsByEntity } from "./counts.ts";
-import { existingCount, PrintsDisagree, walkPlan, type PlanContext } from "./plan.ts";
-import { writeVoidLines } from "./_prints.ts";
+import { existingCount, walkPlan, type PlanContext } from "./plan.ts";
+import { PrintsDisagree, writeVoidLines } from "./_prints.ts";
 import { ResultsWriter } from "./results.ts";
 import { readResults } from "./results-read.ts";
 import { stagePackage, type StagePrints } from "./stage.ts";
@@ -101,6 +101,7 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
     job.probed = staged.probed;
     job.printed = staged.printed;
   } catch (err) {
+    if (err instanceof PrintsDisagree) return recheck(store, dataDir, job, req, results, err, outer);
     if (!(err instanceof FileError)) throw err;
     results.write({ file: err.file, line: err.line, entity: "", sourcedId: "", action: "skip", status: "ERROR", message: err.message });
     results.close();
@@ -119,10 +120,7 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
     planCounts = plan(ctx, job, results, job.dryRun ? undefined : planWriter(ctx.runsDir));
   } catch (err) {
     if (!(err instanceof PrintsDisagree)) throw err;
-    results.close();
-    await store.dropStaging(id);
-    appendJobEvent(store, id, "recheck", { message: `${err.message}: every row is checked again` });
-    return runImport(store, dataDir, { ...req, jobId: id, resultsPath, recheck: true }, outer);
+    return recheck(store, dataDir, job, req, results, err, outer);
   }
   results.close();
 
@@ -179,6 +177,16 @@ export async function applyJob(store: Store, job: JobRecord, progress?: Progress
   if (superseded && superseded.job !== job.id) rmSync(store.printsDir(superseded.job), { recursive: true, force: true });
   await store.dropStaging(job.id);
   return job;
+}
+
+/** Starts the import again with every row checked: the fingerprints could not be relied on. */
+async function recheck(
+  store: Store, dataDir: string, job: JobRecord, req: ImportRequest, results: ResultsWriter, why: PrintsDisagree, progress?: ProgressHook,
+): Promise<JobRecord> {
+  results.close();
+  await store.dropStaging(job.id);
+  appendJobEvent(store, job.id, "recheck", { message: `${why.message}: every row is checked again` });
+  return runImport(store, dataDir, { ...req, jobId: job.id, resultsPath: job.resultsPath, recheck: true }, progress);
 }
 
 /** Rewrites a results file without its `unchanged` rows. */
@@ -251,7 +259,11 @@ function plan(ctx: PlanContext, job: JobRecord, results: ResultsWriter, changes?
       case "skip":
         if (a.status === "ERROR") c.errors++;
         else c.warnings++;
-        if (a.status === "ERROR" && a.line > 0 && printed.has(a.entity)) voids.get(a.entity)?.push(a.line) ?? voids.set(a.entity, [a.line]);
+        if (a.status === "ERROR" && a.line > 0 && printed.has(a.entity)) {
+          const lines = voids.get(a.entity);
+          if (lines) lines.push(a.line);
+          else voids.set(a.entity, [a.line]);
+        }
         break;
     }
     results.write({ file: a.file, line: a.line, entity: a.entity, sourcedId: a.sourcedId, action: a.action, status: a.status, message: a.message });
