@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../test/_bundle.ts";
-import { PrintMatcher, printsPath, PrintWriter, writeVoidLines } from "./_prints.ts";
+import { statSync, truncateSync } from "node:fs";
+import { PrintMatcher, PrintsDisagree, printsPath, PrintWriter, writeVoidLines } from "./_prints.ts";
 
 function written(entries: [number, number, string][], voids: number[] = []): string {
   const dir = tempDir("rosterbox-prints-");
@@ -51,5 +52,15 @@ describe("PrintMatcher", () => {
     expect(m.match("a", 8)).toBe(false);
     m.finish();
     expect(probes).toEqual(["a"]);
+  });
+
+  it("a file cut inside an entry, head or sourcedId, is refused", () => {
+    for (const cut of [3, 17]) {
+      const dir = written([[2, 7, "abcdef"], [3, 8, "ghijkl"]]);
+      const path = printsPath(dir, "users");
+      truncateSync(path, statSync(path).size - cut);
+      const m = new PrintMatcher(dir, "users", () => {});
+      expect(() => { m.match("abcdef", 7); m.finish(); }).toThrow(PrintsDisagree);
+    }
   });
 });
