@@ -40,7 +40,6 @@ export interface PlanContext {
   probed?: readonly string[];
 }
 
-
 export interface PlannedAction {
   /** The row's key in the plan (entity · sourcedId): where a checkpoint says the walk got to. */
   key: string;
@@ -105,15 +104,12 @@ export function* walkPlan(ctx: PlanContext): Generator<PlannedAction> {
 
 /**
  * The number of records of `entity` the tenant has, deleted ones included:
- * as the apply keeps it, or counted (and then kept) in a store from before.
+ * as the apply keeps it, or counted in a store from before it was kept (the
+ * plan writes nothing; the next apply that creates one starts the count).
  */
 export function existingCount(ctx: PlanContext, entity: string): number {
-  const key = countKey(ctx.tenant, entity);
-  const kept = ctx.store.meta.get(key) as number | undefined;
-  if (kept !== undefined) return kept;
-  const n = ctx.store.records.getKeysCount(recordRange(ctx.tenant, entity));
-  if (n > 0) ctx.store.meta.putSync(key, n);
-  return n;
+  const kept = ctx.store.meta.get(countKey(ctx.tenant, entity)) as number | undefined;
+  return kept ?? ctx.store.records.getKeysCount(recordRange(ctx.tenant, entity));
 }
 
 /** A staged row as the walk meets it: its bytes are valid only until the walk moves on. */
