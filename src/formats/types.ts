@@ -37,8 +37,9 @@ export interface SourceRow {
   /** Field names whose blank value must keep the stored value (mapping `blank: keep`). */
   keepBlank?: string[];
   /**
-   * The row's values as read, hashed with its file's header (`digest.ts`):
-   * equal digests, the same row. Only adapters whose rows mean the same
+   * The row as read (its raw text, or its values when it crossed a chunk),
+   * hashed with its file's header (`digest.ts`): equal digests, the same
+   * row. Only adapters whose rows mean the same
    * from one import to the next give one (OneRoster CSV; a delimited file's
    * meaning depends on its mapping).
    */

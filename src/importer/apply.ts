@@ -16,7 +16,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { appendChanges, type ChangeOp } from "../store/changes.ts";
-import { countKey, recordKey, recordKeyPrefix, recordRange, seqKey, undoKey } from "../store/keys.ts";
+import { recordKey, recordKeyPrefix, seqKey, undoKey } from "../store/keys.ts";
+import { addCreated } from "../store/records.ts";
 import { BATCH_TXN, type Store } from "../store/mod.ts";
 import { decodeRecord, encodeRecord, recordHeaderTail, recordText, writeRecordHeader, type RecordStatus } from "../store/record.ts";
 import { readSortedRuns, runFileName, RunWriter, type RawEntry } from "./_runs.ts";
@@ -148,11 +149,7 @@ export function applyPlan(ctx: ApplyContext): number {
         }
         appendChanges(store, tenant, firstSeq, lines);
         if (inRun > 0) created.set(counting, (created.get(counting) ?? 0) + inRun);
-        for (const [entity, added] of created) {
-          const before = store.meta.get(countKey(tenant, entity)) as number | undefined;
-          // A store from before the count was kept: counted once, this batch's records included.
-          store.meta.putSync(countKey(tenant, entity), before === undefined ? store.records.getKeysCount(recordRange(tenant, entity)) : before + added);
-        }
+        for (const [entity, added] of created) addCreated(store, tenant, entity, added);
         changed += lines.length;
         store.meta.putSync(seqKey(tenant), seq);
         const cp: Checkpoint = { key: lastKey, seq, undo, changed };

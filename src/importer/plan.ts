@@ -13,7 +13,7 @@
  */
 import type { Database } from "lmdb";
 import type { FileMode } from "../formats/types.ts";
-import { countKey, recordKey, recordRange, rejectedKey } from "../store/keys.ts";
+import { recordKey, recordRange, rejectedKey } from "../store/keys.ts";
 import { decodeBody, decodeRecord, encodeBody, locateBody, type RecordStatus, type StoredRecord } from "../store/record.ts";
 import type { Store } from "../store/mod.ts";
 import { decodeStagedHead, type StagedHead } from "./_staged.ts";
@@ -100,16 +100,6 @@ export function* walkPlan(ctx: PlanContext): Generator<PlannedAction> {
     else if (pe.mode === "bulk") yield* walkBulk(ctx, pe, rows);
     else yield* walkDelta(ctx, pe, rows);
   }
-}
-
-/**
- * The number of records of `entity` the tenant has, deleted ones included:
- * as the apply keeps it, or counted in a store from before it was kept (the
- * plan writes nothing; the next apply that creates one starts the count).
- */
-export function existingCount(ctx: PlanContext, entity: string): number {
-  const kept = ctx.store.meta.get(countKey(ctx.tenant, entity)) as number | undefined;
-  return kept ?? ctx.store.records.getKeysCount(recordRange(ctx.tenant, entity));
 }
 
 /** A staged row as the walk meets it: its bytes are valid only until the walk moves on. */

@@ -13,10 +13,11 @@ import { FileError, openSource, type FormatName, type SourceOptions } from "../f
 import { appendJobEvent, loadJob, newJobId, saveJob, saveJobProgress, type JobRecord } from "../store/jobs.ts";
 import { packageKey, seqKey } from "../store/keys.ts";
 import { flushStore, type PackageMark, type Store } from "../store/mod.ts";
+import { countRecords } from "../store/records.ts";
 import { applyPlan, checkpointKey, planEntry, planWriter } from "./apply.ts";
 import type { RunWriter } from "./_runs.ts";
 import { countsOf, totals, type CountsByEntity } from "./counts.ts";
-import { existingCount, walkPlan, type PlanContext } from "./plan.ts";
+import { walkPlan, type PlanContext } from "./plan.ts";
 import { PrintsDisagree, writeVoidLines } from "./_prints.ts";
 import { ResultsWriter } from "./results.ts";
 import { readResults } from "./results-read.ts";
@@ -248,7 +249,7 @@ function plan(ctx: PlanContext, job: JobRecord, results: ResultsWriter, changes?
   const printed = new Set(job.printed ?? []);
   const voids = new Map<string, number[]>();
   const out: Record<string, EntityPlanCounts> = {};
-  for (const pe of ctx.entities) out[pe.entity] ??= { existing: existingCount(ctx, pe.entity), deleted: 0, updated: 0 };
+  for (const pe of ctx.entities) out[pe.entity] ??= { existing: countRecords(ctx.store, ctx.tenant, pe.entity), deleted: 0, updated: 0 };
   for (const a of walkPlan(ctx)) {
     const c = countsOf(counts, a.entity);
     switch (a.action) {

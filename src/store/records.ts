@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { recordKey, recordRange } from "./keys.ts";
+import { countKey, recordKey, recordRange } from "./keys.ts";
 import type { Store } from "./mod.ts";
 import { decodeBody, decodeRecord } from "./record.ts";
 
@@ -43,7 +43,27 @@ export function listRecords(store: Store, tenant: string, entity: string, limit:
   return { records, next: null };
 }
 
-/** How many records of `entity` the tenant has (deleted ones included). */
+/**
+ * How many records of `entity` the tenant has (deleted ones included): as the
+ * import's apply keeps it ({@link addCreated}), or counted in a store from
+ * before it was kept.
+ *
+ * @example countRecords(store, "strata", "users") // 210000
+ */
 export function countRecords(store: Store, tenant: string, entity: string): number {
-  return store.records.getKeysCount(recordRange(tenant, entity));
+  const kept = store.meta.get(countKey(tenant, entity)) as number | undefined;
+  return kept ?? store.records.getKeysCount(recordRange(tenant, entity));
+}
+
+/**
+ * Adds `created` new records of `entity` to the kept count; in the write
+ * transaction that puts them, so the count moves with the records (a store
+ * from before the count was kept is counted once, these records included).
+ *
+ * @example store.env.transactionSync(() => { putRecords(); addCreated(store, "strata", "users", 5000); });
+ */
+export function addCreated(store: Store, tenant: string, entity: string, created: number): void {
+  const key = countKey(tenant, entity);
+  const kept = store.meta.get(key) as number | undefined;
+  store.meta.putSync(key, kept === undefined ? store.records.getKeysCount(recordRange(tenant, entity)) : kept + created);
 }
