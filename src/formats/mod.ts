@@ -12,7 +12,7 @@ import { decodeText } from "./csv/decode.ts";
 import { readDelimited } from "./delimited/mod.ts";
 import { readImsXml } from "./ims-xml/mod.ts";
 import { readOneRosterBundle } from "./oneroster-csv/mod.ts";
-import { FileError, type FileMode, type SourceStream } from "./types.ts";
+import { FileError, type FileMode, type PassOverFor, type SourceStream } from "./types.ts";
 
 export * from "./types.ts";
 
@@ -42,15 +42,17 @@ export interface SourceOptions {
 const CHUNK = 1024 * 1024;
 
 /**
- * Opens the submission at `paths` in the given format.
+ * Opens the submission at `paths` in the given format. `passOverFor` lets
+ * the reader skip rows the caller recognises from their digest (only
+ * OneRoster CSV gives rows digests).
  *
  * @example
  * for await (const batch of openSource("oneroster-csv", ["/tmp/bundle"])) …
  */
-export function openSource(format: FormatName, paths: readonly string[], options: SourceOptions = {}): SourceStream {
+export function openSource(format: FormatName, paths: readonly string[], options: SourceOptions = {}, passOverFor?: PassOverFor): SourceStream {
   switch (format) {
     case "oneroster-csv":
-      return readOneRosterBundle(paths);
+      return readOneRosterBundle(paths, passOverFor);
     case "ims-xml":
       return eachFile(paths, (text, file) => readImsXml(text, { file, ...options.ims }));
     case "delimited": {

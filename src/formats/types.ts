@@ -57,7 +57,31 @@ export interface SourceIssue {
   message: string;
 }
 
-export type SourceEvent = FileStart | SourceRow | SourceIssue;
+/**
+ * A row the importer's {@link PassOver} recognised from its digest and let
+ * by: its fields were never made. Only its place and key come through.
+ */
+export interface SourcePassed {
+  kind: "passed";
+  file: string;
+  line: number;
+  entity: string;
+  sourcedId: string;
+  digest: number;
+}
+
+export type SourceEvent = FileStart | SourceRow | SourceIssue | SourcePassed;
+
+/**
+ * Asked, for a row that has a digest, before its fields are made: whether
+ * the reader may pass it over. `field` reads one of its fields by canonical
+ * name (undefined when the file has no such column). An adapter that cannot
+ * ask simply never does; the row then comes as a {@link SourceRow}.
+ */
+export type PassOver = (line: number, digest: number, sourcedId: string, field: (name: string) => string | undefined) => boolean;
+
+/** Gives the {@link PassOver} for one file, once its rows start (after its {@link FileStart} was taken), or none. */
+export type PassOverFor = (entity: string, file: string) => PassOver | undefined;
 
 /**
  * A problem that makes a whole file unusable (missing file, wrong header,

@@ -81,4 +81,6 @@ describe("sorted runs", () => {
     }
     expect(checked).toBe(3_002);
   });
+
 });
+

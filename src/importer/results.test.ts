@@ -21,4 +21,19 @@ describe("ResultsWriter", () => {
       "",
     ]);
   });
+
+  it("writes every row whole across its buffer's flushes: long messages, wide characters, any line number", () => {
+    const path = join(tempDir(), "job.csv");
+    const out = new ResultsWriter(path);
+    const want = ["file,line,entity,sourcedId,action,status,message"];
+    for (let i = 0; i < 5_000; i++) {
+      const line = [0, 9, 10, 99, 100, 4_294_967_295][i % 6]! + i;
+      const sourcedId = i % 7 === 0 ? `Zoë-${i}` : `u${i}`;
+      const message = i === 1_234 ? "x".repeat(100_000) : i % 5 === 0 ? `名前 "${i}", again` : "";
+      out.write({ file: "users.csv", line, entity: "users", sourcedId, action: "unchanged", status: "SUCCESS", message });
+      want.push(`users.csv,${line},users,${sourcedId},unchanged,SUCCESS,${message && message.includes('"') ? `"${message.replaceAll('"', '""')}"` : message}`);
+    }
+    out.close();
+    expect(readFileSync(path, "utf8")).toBe(want.join("\n") + "\n");
+  });
 });

@@ -93,7 +93,7 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
   try {
     const staged = await stagePackage(
       { store, staging, runsDir: store.runsDir(id), tenant: req.tenant, results, counts: job.counts, prints, onProgress: (rows) => progress({ phase: "staging", rows }) },
-      openSource(req.format, req.paths, req.source),
+      (passOver) => openSource(req.format, req.paths, req.source, passOver),
     );
     job.rows = staged.rows;
     job.files = staged.files;

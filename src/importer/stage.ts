@@ -14,11 +14,11 @@
 import { existsSync, mkdirSync } from "node:fs";
 import type { Database } from "lmdb";
 import { ENTITIES, KEY_REFS, type EntityName } from "../model/entities.ts";
-import { validatorFor, clip, refsOf, type RowCheck, type RowRef } from "../model/validate.ts";
+import { validatorFor, clip, refsOf, type FieldReader, type RowCheck, type RowRef } from "../model/validate.ts";
 import { encodeBody, decodeRecord } from "../store/record.ts";
 import { PENDING_RANGE, pendingKey, recordKey, rejectedKey, stagedKey } from "../store/keys.ts";
 import type { Store } from "../store/mod.ts";
-import type { FileMode, SourceEvent, SourceRow, SourceStream } from "../formats/types.ts";
+import type { FileMode, PassOver, PassOverFor, SourceEvent, SourcePassed, SourceRow, SourceStream } from "../formats/types.ts";
 import { countsOf, type CountsByEntity } from "./counts.ts";
 import type { ResultsWriter } from "./results.ts";
 import { encodeStaged } from "./_staged.ts";
@@ -79,13 +79,15 @@ const REFERENCED = new Set<string>([
 ]);
 
 /**
- * Reads the whole submission into the job's runs.
+ * Reads the whole submission into the job's runs. `open` opens the source,
+ * given the stage's way of passing over rows its fingerprints know.
  *
  * @example
- * const outcome = await stagePackage(ctx, openSource("oneroster-csv", ["/srv/drop/oneroster"]));
+ * const outcome = await stagePackage(ctx, (passOver) => openSource("oneroster-csv", ["/srv/drop/oneroster"], {}, passOver));
  */
-export async function stagePackage(ctx: StageContext, source: SourceStream): Promise<StageOutcome> {
+export async function stagePackage(ctx: StageContext, open: (passOverFor: PassOverFor) => SourceStream): Promise<StageOutcome> {
   const stage = new Stager(ctx);
+  const source = open(stage.passOverFor);
   ctx.onProgress?.(0);
   let reported = 0;
   try {
@@ -122,9 +124,15 @@ class Stager {
   probed: string[] = [];
   printed = new Set<string>();
   #matcher: PrintMatcher | undefined;
+  /** The entity whose file the matcher is open for. */
+  #matching: string | undefined;
   /** The entity whose file is being matched, and the sourcedIds its fingerprints probed: records that may be gone. */
   #gone: { entity: string; ids: Set<string> } | undefined;
-  /** Per probed entity read to its end (with at most MAX_GONE probed), the sourcedIds that may be gone. */
+  /**
+   * Per probed entity read to its end (with at most MAX_GONE probed), the
+   * probed sourcedIds this package does not hold: what a passed-over row
+   * must not refer to. Most nights none of them is gone.
+   */
   #settled = new Map<string, Set<string>>();
   #printer: PrintWriter | undefined;
 
@@ -164,7 +172,40 @@ class Stager {
       case "row":
         this.rows++;
         this.#row(event);
+        return;
+      case "passed":
+        this.rows++;
+        this.#passed(event);
     }
+  }
+
+  /**
+   * The reader's question, for each row of the file being matched against
+   * its fingerprints, before the row's fields are made: is it one the last
+   * import applied as it is now, whose references are still there? Those
+   * rows come back as `passed` events. A row that matched but whose
+   * reference has gone is probed and comes back whole, to be checked.
+   */
+  passOverFor = (entity: string): PassOver | undefined => {
+    const matcher = this.#matcher;
+    if (matcher === undefined || this.#matching !== entity) return undefined;
+    // When nothing this entity refers to is gone, a matched row's references need not even be read.
+    const nothingGone = refTargets(entity).every((target) => this.#settled.get(target)?.size === 0);
+    return (_line, digest, sourcedId, field) => {
+      if (!matcher.match(sourcedId, digest)) return false;
+      if (nothingGone || this.#stillReferenced(entity, sourcedId, field)) return true;
+      matcher.onProbe(sourcedId);
+      return false;
+    };
+  };
+
+  /** A row passed over by the reader: unchanged, as {@link #again} finds a row it matched itself. */
+  #passed(row: SourcePassed): void {
+    const { entity, sourcedId } = row;
+    countsOf(this.ctx.counts, entity).unchanged++;
+    this.ctx.results.write({ file: row.file, line: row.line, entity, sourcedId, action: "unchanged", status: "SUCCESS", message: "" });
+    if (REFERENCED.has(entity)) this.#idsOf(entity).add(sourcedId);
+    this.#printer?.add(row.line, row.digest, sourcedId);
   }
 
   #row(row: SourceRow): void {
@@ -232,14 +273,16 @@ class Stager {
   #again(row: SourceRow, digest: number): boolean {
     const { entity, fields } = row;
     const sourcedId = fields.sourcedId!;
-    if (!refsOf(entity)(fields, this.#stillThere)) return false;
-    const keyRef = KEY_REFS[entity as EntityName];
-    if (keyRef && !this.#stillThere(keyRef, sourcedId)) return false;
-    countsOf(this.ctx.counts, entity).unchanged++;
-    this.ctx.results.write({ file: row.file, line: row.line, entity, sourcedId, action: "unchanged", status: "SUCCESS", message: "" });
-    if (REFERENCED.has(entity)) this.#idsOf(entity).add(sourcedId);
-    this.#printer?.add(row.line, digest, sourcedId);
+    if (!this.#stillReferenced(entity, sourcedId, (name) => fields[name])) return false;
+    this.#passed({ kind: "passed", file: row.file, line: row.line, entity, sourcedId, digest });
     return true;
+  }
+
+  /** Whether all that a matched row refers to (by its fields, and by its key) is still there. */
+  #stillReferenced(entity: string, sourcedId: string, read: FieldReader): boolean {
+    if (!refsOf(entity)(read, this.#stillThere)) return false;
+    const keyRef = KEY_REFS[entity as EntityName];
+    return !keyRef || this.#stillThere(keyRef, sourcedId);
   }
 
   /**
@@ -266,6 +309,7 @@ class Stager {
       const gone = REFERENCED.has(entity) ? new Set<string>() : undefined;
       if (gone) this.#gone = { entity, ids: gone };
       const mayBeGone = (id: string) => void (gone && gone.size <= MAX_GONE && gone.add(id));
+      this.#matching = entity;
       this.#matcher = new PrintMatcher(previous.dir, entity, (id) => {
         this.runs.add(stagedKey(entity, id), PROBE);
         mayBeGone(id);
@@ -289,7 +333,15 @@ class Stager {
   closePrints(): void {
     this.#matcher?.finish();
     this.#matcher = undefined;
-    if (this.#gone && this.#gone.ids.size <= MAX_GONE) this.#settled.set(this.#gone.entity, this.#gone.ids);
+    this.#matching = undefined;
+    const gone = this.#gone;
+    if (gone && gone.ids.size <= MAX_GONE) {
+      // A probed record the file brought again (changed) is there: only the others may be gone. The
+      // answer is final: the entity's file is read, and a bulk entity's ids come from nowhere else.
+      const missing = new Set<string>();
+      for (const id of gone.ids) if (this.#resolve(gone.entity, id) !== "yes") missing.add(id);
+      this.#settled.set(gone.entity, missing);
+    }
     this.#gone = undefined;
     this.#printer?.finish();
     this.#printer = undefined;
@@ -335,6 +387,20 @@ class Stager {
     }
     return rejected;
   }
+}
+
+const targetCache = new Map<string, EntityName[]>();
+
+/** The entities a row of `entity` may refer to: by its fields, and by its key. */
+function refTargets(entity: string): EntityName[] {
+  let targets = targetCache.get(entity);
+  if (!targets) {
+    const spec = (ENTITIES as Record<string, (typeof ENTITIES)[EntityName] | undefined>)[entity];
+    const keyRef = KEY_REFS[entity as EntityName];
+    targets = [...new Set([...(spec?.fields ?? []).flatMap((f) => (f.ref ? [f.ref] : [])), ...(keyRef ? [keyRef] : [])])];
+    targetCache.set(entity, targets);
+  }
+  return targets;
 }
 
 function refMessage(ref: RowRef): string {

@@ -221,27 +221,30 @@ export function validatorFor(entity: string): RowValidator {
 /** Visits one reference of a row; false stops the visit. */
 export type RefVisitor = (entity: EntityName, id: string, field: string) => boolean;
 
-const refCache = new Map<string, (fields: Record<string, string>, visit: RefVisitor) => boolean>();
+/** Reads one field of a row by name: its fields object, or a reader that cuts fields from the row's text. */
+export type FieldReader = (name: string) => string | undefined;
+
+const refCache = new Map<string, (read: FieldReader, visit: RefVisitor) => boolean>();
 
 /**
  * The references a row makes, without checking its values: for a row known
  * to be one that passed {@link validatorFor}'s checks before (the importer's
  * fingerprints), whose references must still be there. Visits each, and
- * stops at the first the visitor refuses (returning false).
+ * stops at the first the visitor refuses (returning false). Only the
+ * reference fields are read.
  *
  * @example
- * refsOf("enrollments")(fields, (entity, id) => known(entity, id)); // classSourcedId, schoolSourcedId, userSourcedId
+ * refsOf("enrollments")((name) => fields[name], (entity, id) => known(entity, id)); // classSourcedId, schoolSourcedId, userSourcedId
  */
-export function refsOf(entity: string): (fields: Record<string, string>, visit: RefVisitor) => boolean {
+export function refsOf(entity: string): (read: FieldReader, visit: RefVisitor) => boolean {
   let visitAll = refCache.get(entity);
   if (visitAll) return visitAll;
   const specs = (isEntityName(entity) ? ENTITIES[entity].fields : []).filter((f) => f.ref !== undefined);
-  const reads = specs.map((f) => new Function("f", `return f[${JSON.stringify(f.name)}];`) as (fields: Record<string, string>) => string | undefined);
-  visitAll = (fields, visit) => {
+  visitAll = (read, visit) => {
     for (let i = 0; i < specs.length; i++) {
-      const value = reads[i]!(fields);
-      if (value === undefined || value === "") continue;
       const spec = specs[i]!;
+      const value = read(spec.name);
+      if (value === undefined || value === "") continue;
       if (!spec.many) {
         if (!visit(spec.ref!, value, spec.name)) return false;
       } else for (const id of splitList(value)) if (!visit(spec.ref!, id, spec.name)) return false;

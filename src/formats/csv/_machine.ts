@@ -19,9 +19,9 @@
  */
 import { bytesDigest, textDigest, valuesDigest } from "../digest.ts";
 import { FileError } from "../types.ts";
-import type { CsvRecord, CsvRowError } from "./tokenizer.ts";
+import type { CsvPassed, CsvRecord, CsvRowError, PassOverCut } from "./tokenizer.ts";
 
-type Item = CsvRecord | CsvRowError;
+type Item = CsvRecord | CsvRowError | CsvPassed;
 
 const LF = 10;
 const CR = 13;
@@ -126,6 +126,8 @@ export class CsvMachine {
     private readonly max: number,
     /** Whether records carry a digest (`../digest.ts`). */
     private readonly digests = false,
+    /** Given the first record (the header), returns what to ask about each later record cut on a fast path (needs `digests`). */
+    private readonly onHeader?: (fields: string[]) => PassOverCut | undefined,
   ) {
     if (delimiter.length !== 1 || delimiter === "\n" || delimiter === "\r") {
       throw new TypeError(`CSV delimiter must be one character other than CR or LF, got ${JSON.stringify(delimiter)}`);
@@ -149,6 +151,85 @@ export class CsvMachine {
 
   /** The current chunk's bytes, when it is ASCII and records are digested. */
   private view: DataView | undefined;
+
+  /** What `onHeader` gave: asked about each record before its fields are made. */
+  private passOver: PassOverCut | undefined;
+  /** No record came out yet: the next one is the header. */
+  private first = true;
+
+  /** Hands the header to `onHeader` (once; records before it are none). */
+  private header(fields: string[]): void {
+    this.first = false;
+    this.passOver = this.onHeader?.(fields);
+  }
+
+  /** The record offered to `passOver`: its text is `rowText[rowStart, rowEnd)`. */
+  private rowText = "";
+  private rowStart = 0;
+  private rowEnd = 0;
+  /** Where its fields start and end, for the first `cutKnown` of them. */
+  private cutStarts = new Int32Array(64);
+  private cutEnds = new Int32Array(64);
+  private cutKnown = 0;
+  /** The fields of a quoted record offered to `passOver` (already made by `quotedLine`). */
+  private rowFields: string[] = [];
+
+  /**
+   * Field `i` of the unquoted record on offer, found by walking its
+   * delimiters no further than asked: a record passed over costs the few
+   * fields its caller reads, not all of them.
+   */
+  private readonly cutPlain = (i: number): string => {
+    let k = this.cutKnown;
+    if (i >= k) {
+      const t = this.rowText, eol = this.rowEnd;
+      if (k > 0 && this.cutEnds[k - 1]! >= eol) return "";
+      let s = k === 0 ? this.rowStart : this.cutEnds[k - 1]! + 1;
+      while (k <= i) {
+        if (k === this.cutStarts.length) this.growCuts();
+        let e = t.indexOf(this.delim, s);
+        if (e < 0 || e > eol) e = eol;
+        this.cutStarts[k] = s;
+        this.cutEnds[k] = e;
+        k++;
+        if (e === eol) break;
+        s = e + 1;
+      }
+      this.cutKnown = k;
+      if (i >= k) return "";
+    }
+    return this.rowText.slice(this.cutStarts[i], this.cutEnds[i]);
+  };
+
+  private readonly cutFields = (i: number): string => this.rowFields[i] ?? "";
+
+  private growCuts(): void {
+    const starts = new Int32Array(this.cutStarts.length * 2);
+    starts.set(this.cutStarts);
+    this.cutStarts = starts;
+    const ends = new Int32Array(this.cutEnds.length * 2);
+    ends.set(this.cutEnds);
+    this.cutEnds = ends;
+  }
+
+  /** Offers the unquoted record `t[p, eol)` to `passOver`: its key if passed over. */
+  private offerPlain(t: string, p: number, eol: number, line: number, digest: number): string | undefined {
+    this.rowText = t;
+    this.rowStart = p;
+    this.rowEnd = eol;
+    this.cutKnown = 0;
+    const key = this.passOver!(line, digest, this.cutPlain);
+    this.rowText = "";
+    return key;
+  }
+
+  /** Offers a quoted record, its fields already made, to `passOver`. */
+  private offerFields(fields: string[], line: number, digest: number): string | undefined {
+    this.rowFields = fields;
+    const key = this.passOver!(line, digest, this.cutFields);
+    this.rowFields = [];
+    return key;
+  }
 
   /** Tokenizes one chunk (with its bytes if it is ASCII); returns the records and errors that ended in it. */
   push(t: string, ascii?: Uint8Array): Item[] {
@@ -178,16 +259,22 @@ export class CsvMachine {
         if (nQ < p) nQ = find(t, quote, p, n);
         if (eol < n && nQ > eol && eol - p <= max) {
           if (eol > p) {
-            const fields: string[] = [];
-            let s = p;
-            if (nD < s) nD = find(t, delim, s, n);
-            while (nD < eol) {
-              fields.push(t.slice(s, nD));
-              s = nD + 1;
-              nD = find(t, delim, s, n);
+            const digest = this.digests ? this.digest(t, p, eol) : -1;
+            const passed = this.passOver !== undefined ? this.offerPlain(t, p, eol, line, digest) : undefined;
+            if (passed !== undefined) out.push({ line, digest, passed });
+            else {
+              const fields: string[] = [];
+              let s = p;
+              if (nD < s) nD = find(t, delim, s, n);
+              while (nD < eol) {
+                fields.push(t.slice(s, nD));
+                s = nD + 1;
+                nD = find(t, delim, s, n);
+              }
+              fields.push(t.slice(s, eol));
+              out.push(this.digests ? { line, fields, digest } : { line, fields });
+              if (this.first) this.header(fields);
             }
-            fields.push(t.slice(s, eol));
-            out.push(this.digests ? { line, fields, digest: this.digest(t, p, eol) } : { line, fields });
           }
           line++;
           p = eol + 1;
@@ -197,7 +284,10 @@ export class CsvMachine {
         if (eol < n) {
           const fields = quotedLine(t, p, eol, D, Q, quote, max);
           if (fields !== null) {
-            out.push(this.digests ? { line, fields, digest: this.digest(t, p, eol) } : { line, fields });
+            const digest = this.digests ? this.digest(t, p, eol) : -1;
+            const passed = this.passOver !== undefined ? this.offerFields(fields, line, digest) : undefined;
+            out.push(passed !== undefined ? { line, digest, passed } : this.digests ? { line, fields, digest } : { line, fields });
+            if (this.first) this.header(fields);
             line++;
             p = eol + 1;
             if (eol === nCR && p < n && t.charCodeAt(p) === LF) p++;
@@ -241,6 +331,8 @@ export class CsvMachine {
             const where = `line ${line}, column ${this.column(t, e, hasCR)}`;
             const text = this.snippet(t, fieldRaw, e);
             out.push({ line: this.recLine, error: `${where}: quote inside an unquoted field (${text}); put the whole field in quotes and double each quote inside it` });
+            // A header that cannot be read is no header: the record after it must not be taken for one.
+            this.first = false;
           }
           st = S_SKIP;
           p = e + 1;
@@ -310,6 +402,7 @@ export class CsvMachine {
           const where = `line ${line}, column ${this.column(t, p, hasCR)}`;
           const text = this.snippet(t, fieldRaw, p);
           out.push({ line: this.recLine, error: `${where}: text after the closing quote of a field (${text}); a quoted field must end at a delimiter or a line end` });
+          this.first = false;
         }
         st = S_SKIP;
         continue;
@@ -366,6 +459,7 @@ export class CsvMachine {
         line: this.recLine,
         error: `field ${this.fields.length + 1} is longer than ${this.max} characters; the record is skipped`,
       });
+      this.first = false;
       this.discard = true;
       this.cur = "";
       return;
@@ -377,6 +471,7 @@ export class CsvMachine {
     if (!this.discard) {
       const { recLine: line, fields } = this;
       out.push(this.digests ? { line, fields, digest: valuesDigest(fields) } : { line, fields });
+      if (this.first) this.header(fields);
     }
     this.fields = [];
     this.discard = false;

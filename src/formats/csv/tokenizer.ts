@@ -37,6 +37,27 @@ export interface CsvOptions {
   maxFieldLength?: number;
   /** Give each record a {@link CsvRecord.digest} (`../digest.ts`). */
   digests?: boolean;
+  /**
+   * With `digests`: called with the first record (the header) as soon as it
+   * is read, it returns what to ask about each later record that lies whole
+   * in one chunk, before the record's fields are made. A record that hook
+   * claims (by returning its key) comes out as a {@link CsvPassed}, never
+   * built; `cut(i)` gives its field `i` (0-based; "" past the last). The
+   * caller's way to skip rows it already knows from their digest — most of a
+   * nightly re-export.
+   */
+  passOver?: (header: string[]) => PassOverCut | undefined;
+}
+
+/** Decides, from its digest and the fields it cuts, whether a record is passed over; returns its key if so. */
+export type PassOverCut = (line: number, digest: number, cut: (column: number) => string) => string | undefined;
+
+/** A record the caller's {@link CsvOptions.passOver} claimed: not built, only placed. */
+export interface CsvPassed {
+  line: number;
+  digest: number;
+  /** What `passOver` returned for it. */
+  passed: string;
 }
 
 /** One record: its fields as text, unquoted. */
@@ -75,14 +96,20 @@ export interface CsvRowError {
  */
 export function readCsv(
   source: AsyncIterable<string | TextPiece>,
+  options: CsvOptions & { passOver: NonNullable<CsvOptions["passOver"]> },
+): AsyncGenerator<Array<CsvRecord | CsvRowError | CsvPassed>>;
+export function readCsv(source: AsyncIterable<string | TextPiece>, options: CsvOptions): AsyncGenerator<Array<CsvRecord | CsvRowError>>;
+export function readCsv(
+  source: AsyncIterable<string | TextPiece>,
   options: CsvOptions,
-): AsyncGenerator<Array<CsvRecord | CsvRowError>> {
+): AsyncGenerator<Array<CsvRecord | CsvRowError | CsvPassed>> {
   const machine = new CsvMachine(
     options.file,
     options.delimiter ?? ",",
     options.quote ?? '"',
     options.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH,
     options.digests === true,
+    options.digests === true ? options.passOver : undefined,
   );
   return run(source, machine);
 }
@@ -90,7 +117,7 @@ export function readCsv(
 async function* run(
   source: AsyncIterable<string | TextPiece>,
   machine: CsvMachine,
-): AsyncGenerator<Array<CsvRecord | CsvRowError>> {
+): AsyncGenerator<Array<CsvRecord | CsvRowError | CsvPassed>> {
   for await (const chunk of source) {
     const batch = typeof chunk === "string" ? machine.push(chunk) : machine.push(chunk.text, chunk.ascii);
     if (batch.length > 0) yield batch;

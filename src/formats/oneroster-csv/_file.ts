@@ -7,8 +7,8 @@
 import { COMMON_FIELDS, ENTITIES, isEntityName } from "../../model/entities.ts";
 import { decodePieces } from "../csv/decode.ts";
 import { digestSeed, seededDigest, type DigestSeed } from "../digest.ts";
-import { readCsv } from "../csv/mod.ts";
-import { FileError, type FileMode, type SourceEvent, type SourceIssue } from "../types.ts";
+import { readCsv, type PassOverCut } from "../csv/mod.ts";
+import { FileError, type FileMode, type PassOver, type PassOverFor, type SourceEvent, type SourceIssue } from "../types.ts";
 
 interface Header {
   /** Canonical name of each column. */
@@ -75,7 +75,9 @@ function rowBuilder(names: readonly string[]): (values: string[]) => Record<stri
 }
 
 /**
- * Streams one data file as canonical rows, in batches.
+ * Streams one data file as canonical rows, in batches. Rows that `passOver`
+ * lets by (from their digest, once the header is read) come as `passed`
+ * events, their fields never made.
  *
  * @example
  * for await (const batch of readDataFile(bytes, "users.csv", "users", "bulk")) …
@@ -85,16 +87,44 @@ export async function* readDataFile(
   file: string,
   entity: string,
   mode: FileMode,
+  passOverFor?: PassOverFor,
 ): AsyncGenerator<SourceEvent[]> {
   let header: Header | undefined;
+  let pass: PassOver | undefined;
   yield [{ kind: "file", file, entity, mode }];
-  for await (const batch of readCsv(decodePieces(bytes, file), { file, digests: true })) {
+  let cut: (column: number) => string = () => "";
+  let columns = new Map<string, number>();
+  const field = (name: string): string | undefined => {
+    const column = columns.get(name);
+    return column === undefined ? undefined : cut(column);
+  };
+  const offer: PassOverCut = (line, digest, cutter) => {
+    const id = cutter(header!.keyColumn);
+    if (id === "") return undefined;
+    cut = cutter;
+    return pass!(line, seededDigest(header!.seed, digest), id, field) ? id : undefined;
+  };
+  // The tokenizer hands over the header as soon as it reads it, so that the rows after it, in the same chunk too, can be passed over.
+  const onHeader = (names: string[]): PassOverCut | undefined => {
+    header = matchHeader(file, entity, names);
+    columns = new Map(header.names.map((name, i) => [name, i]));
+    pass = passOverFor?.(entity, file);
+    return pass ? offer : undefined;
+  };
+  let first = true;
+  for await (const batch of readCsv(decodePieces(bytes, file), { file, digests: true, passOver: onHeader })) {
     const out: SourceEvent[] = [];
     for (const rec of batch) {
-      if (!header) {
+      if (first) {
+        first = false;
         if ("error" in rec) throw new FileError(file, rec.line, `header: ${rec.error}`);
-        header = matchHeader(file, entity, rec.fields);
-        for (const message of header.warnings) out.push(issue(file, rec.line, entity, "", "WARNING", message));
+        for (const message of header!.warnings) out.push(issue(file, rec.line, entity, "", "WARNING", message));
+        continue;
+      }
+      // Set by onHeader when the tokenizer read the first record.
+      const head = header!;
+      if ("passed" in rec) {
+        out.push({ kind: "passed", file, line: rec.line, entity, sourcedId: rec.passed, digest: seededDigest(head.seed, rec.digest) });
         continue;
       }
       if ("error" in rec) {
@@ -102,15 +132,15 @@ export async function* readDataFile(
         continue;
       }
       const values = rec.fields;
-      const names = header.names;
+      const names = head.names;
       if (values.length !== names.length) {
-        const id = values[header.keyColumn] ?? "";
+        const id = values[head.keyColumn] ?? "";
         out.push(issue(file, rec.line, entity, id, "ERROR",
           `expected ${names.length} fields as in the header, found ${values.length}; check for an unquoted comma or a cut-off line`));
         continue;
       }
-      const fields = header.build(values);
-      out.push({ kind: "row", file, line: rec.line, entity, fields, digest: seededDigest(header.seed, rec.digest!) });
+      const fields = head.build(values);
+      out.push({ kind: "row", file, line: rec.line, entity, fields, digest: seededDigest(head.seed, rec.digest!) });
     }
     if (out.length) yield out;
   }

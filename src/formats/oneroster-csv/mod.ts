@@ -6,7 +6,7 @@
  * @module
  */
 import { ENTITIES, IMPORT_ORDER, isEntityName } from "../../model/entities.ts";
-import { FileError, type SourceEvent, type SourceStream } from "../types.ts";
+import { FileError, type PassOverFor, type SourceEvent, type SourceStream } from "../types.ts";
 import { openBundle } from "./_bundle.ts";
 import { readDataFile } from "./_file.ts";
 import { readManifest } from "./_manifest.ts";
@@ -21,7 +21,7 @@ export { openBundle, type Bundle } from "./_bundle.ts";
  * @example
  * for await (const batch of readOneRosterBundle(["/tmp/bundle.zip"])) for (const e of batch) …
  */
-export async function* readOneRosterBundle(paths: readonly string[]): SourceStream {
+export async function* readOneRosterBundle(paths: readonly string[], passOverFor?: PassOverFor): SourceStream {
   const bundle = await openBundle(paths);
   try {
     const present = new Map(bundle.names.map((n) => [n.toLowerCase(), n]));
@@ -57,7 +57,7 @@ export async function* readOneRosterBundle(paths: readonly string[]): SourceStre
       plan.push({ name, entity: base, mode: "delta" });
     }
     if (prelude.length) yield prelude;
-    for (const step of plan) yield* readDataFile(await bundle.open(step.name), step.name, step.entity, step.mode);
+    for (const step of plan) yield* readDataFile(await bundle.open(step.name), step.name, step.entity, step.mode, passOverFor);
   } finally {
     bundle.close();
   }
