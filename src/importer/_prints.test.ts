@@ -44,6 +44,23 @@ describe("PrintMatcher", () => {
     expect(probes).toEqual(["u0"]);
   });
 
+  it("compares sourcedIds exactly, ASCII or not, short or past a window slot's length", () => {
+    const long = "L".repeat(800);
+    const dir = written([[2, 1, "Zoë"], [3, 2, long], [4, 3, "ab"], [5, 4, "名前"], [6, 5, `${long}x`]]);
+    const probes: string[] = [];
+    const m = new PrintMatcher(dir, "users", (id) => probes.push(id));
+    expect(m.match("Zoe", 1)).toBe(false);
+    expect(m.match("Zoëx", 1)).toBe(false);
+    expect(m.match("Zoë", 1)).toBe(true);
+    expect(m.match(`${long}y`, 2)).toBe(false);
+    expect(m.match(long, 2)).toBe(true);
+    expect(m.match("ac", 3)).toBe(false);
+    expect(m.match("名", 4)).toBe(false);
+    expect(m.match("名前", 4)).toBe(true);
+    m.finish();
+    expect(probes).toEqual(["ab", `${long}x`]);
+  });
+
   it("the same sourcedId with another digest is no match, nor another sourcedId with the same digest", () => {
     const dir = written([[2, 7, "a"]]);
     const probes: string[] = [];

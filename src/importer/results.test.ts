@@ -30,7 +30,8 @@ describe("ResultsWriter", () => {
       const line = [0, 9, 10, 99, 100, 4_294_967_295][i % 6]! + i;
       const sourcedId = i % 7 === 0 ? `Zoë-${i}` : `u${i}`;
       const message = i === 1_234 ? "x".repeat(100_000) : i % 5 === 0 ? `名前 "${i}", again` : "";
-      out.write({ file: "users.csv", line, entity: "users", sourcedId, action: "unchanged", status: "SUCCESS", message });
+      if (message === "" && i % 2 === 1) out.unchanged("users.csv", line, "users", sourcedId);
+      else out.write({ file: "users.csv", line, entity: "users", sourcedId, action: "unchanged", status: "SUCCESS", message });
       want.push(`users.csv,${line},users,${sourcedId},unchanged,SUCCESS,${message && message.includes('"') ? `"${message.replaceAll('"', '""')}"` : message}`);
     }
     out.close();

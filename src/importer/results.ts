@@ -70,15 +70,29 @@ export class ResultsWriter {
   }
 
   write(row: ResultRow): void {
-    if (row.file !== this.#file || row.entity !== this.#entity) {
-      this.#file = row.file;
-      this.#entity = row.entity;
-      this.#head = Buffer.from(`${csvField(row.file)},`);
-      this.#mid = Buffer.from(`,${csvField(row.entity)},`);
+    this.#put(row.file, row.line, row.entity, row.sourcedId, row.action, row.status, row.message);
+  }
+
+  /**
+   * {@link write} of a row found unchanged, without a row object: most rows
+   * of a nightly re-import.
+   *
+   * @example w.unchanged("users.csv", 2, "users", "u1");
+   */
+  unchanged(file: string, line: number, entity: string, sourcedId: string): void {
+    this.#put(file, line, entity, sourcedId, "unchanged", "SUCCESS", "");
+  }
+
+  #put(file: string, line: number, entity: string, id: string, action: RowAction, status: RowStatus, text: string): void {
+    if (file !== this.#file || entity !== this.#entity) {
+      this.#file = file;
+      this.#entity = entity;
+      this.#head = Buffer.from(`${csvField(file)},`);
+      this.#mid = Buffer.from(`,${csvField(entity)},`);
     }
-    const sourcedId = csvField(row.sourcedId);
-    const message = row.message === "" ? "" : csvField(row.message);
-    const tail = this.#tail(row.action, row.status);
+    const sourcedId = csvField(id);
+    const message = text === "" ? "" : csvField(text);
+    const tail = this.#tail(action, status);
     const head = this.#head, mid = this.#mid;
     // UTF-8 takes at most 3 bytes per UTF-16 unit; a line number at most 10 digits.
     const room = head.length + mid.length + tail.length + 3 * (sourcedId.length + message.length) + 12;
@@ -90,7 +104,7 @@ export class ResultsWriter {
     let at = this.#at;
     // The short parts are copied in JavaScript: cheaper than a call into the runtime for a few bytes.
     for (let i = 0; i < head.length; i++) buf[at++] = head[i]!;
-    at = writeDigits(buf, at, row.line);
+    at = writeDigits(buf, at, line);
     for (let i = 0; i < mid.length; i++) buf[at++] = mid[i]!;
     at += utf8Write(buf, sourcedId, at);
     for (let i = 0; i < tail.length; i++) buf[at++] = tail[i]!;

@@ -203,7 +203,7 @@ class Stager {
   #passed(row: SourcePassed): void {
     const { entity, sourcedId } = row;
     countsOf(this.ctx.counts, entity).unchanged++;
-    this.ctx.results.write({ file: row.file, line: row.line, entity, sourcedId, action: "unchanged", status: "SUCCESS", message: "" });
+    this.ctx.results.unchanged(row.file, row.line, entity, sourcedId);
     if (REFERENCED.has(entity)) this.#idsOf(entity).add(sourcedId);
     this.#printer?.add(row.line, row.digest, sourcedId);
   }

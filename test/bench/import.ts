@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -221,6 +222,8 @@ export async function benchImport(
     ];
     for (const [scenario, extra, expect, readsAll] of scenarios) {
       log(`${tag} import: ${scenario}`);
+      // The last scenario's writes go to disk first, not during this one.
+      execFileSync("sync");
       const { m, summary } = await runImport([...common, ...extra], options.echoStderr ?? false);
       const counts = total(summary.counts);
       const result: ScenarioResult = {
@@ -256,6 +259,7 @@ export async function benchImport(
  * for this district, which bounds any import's.
  */
 async function storeFloor(students: number, from: string, to: string, log: (line: string) => void): Promise<ScenarioResult> {
+  execFileSync("sync");
   const script = fileURLToPath(new URL("./store-floor.ts", import.meta.url));
   const m = await runMeasured(process.execPath, ["--import", "tsx", script, from, to, "bench"], { cwd: ROOT });
   if (m.code !== 0) throw new BenchFailure(`store-floor.ts failed (exit ${m.code ?? m.signal}):\n${m.stderr}`);

@@ -19,9 +19,10 @@
  */
 import { bytesDigest, textDigest, valuesDigest } from "../digest.ts";
 import { FileError } from "../types.ts";
-import type { CsvPassed, CsvRecord, CsvRowError, PassOverCut } from "./tokenizer.ts";
+import type { CsvRecord, CsvRowError, PassOverCut } from "./tokenizer.ts";
 
-type Item = CsvRecord | CsvRowError | CsvPassed;
+/** A record, a malformed record, or what the pass-over hook put in a record's place. */
+type Item = CsvRecord | CsvRowError | object;
 
 const LF = 10;
 const CR = 13;
@@ -127,7 +128,7 @@ export class CsvMachine {
     /** Whether records carry a digest (`../digest.ts`). */
     private readonly digests = false,
     /** Given the first record (the header), returns what to ask about each later record cut on a fast path (needs `digests`). */
-    private readonly onHeader?: (fields: string[]) => PassOverCut | undefined,
+    private readonly onHeader?: (fields: string[]) => PassOverCut<object> | undefined,
   ) {
     if (delimiter.length !== 1 || delimiter === "\n" || delimiter === "\r") {
       throw new TypeError(`CSV delimiter must be one character other than CR or LF, got ${JSON.stringify(delimiter)}`);
@@ -153,7 +154,7 @@ export class CsvMachine {
   private view: DataView | undefined;
 
   /** What `onHeader` gave: asked about each record before its fields are made. */
-  private passOver: PassOverCut | undefined;
+  private passOver: PassOverCut<object> | undefined;
   /** No record came out yet: the next one is the header. */
   private first = true;
 
@@ -212,8 +213,8 @@ export class CsvMachine {
     this.cutEnds = ends;
   }
 
-  /** Offers the unquoted record `t[p, eol)` to `passOver`: its key if passed over. */
-  private offerPlain(t: string, p: number, eol: number, line: number, digest: number): string | undefined {
+  /** Offers the unquoted record `t[p, eol)` to `passOver`: what stands for it if passed over. */
+  private offerPlain(t: string, p: number, eol: number, line: number, digest: number): object | undefined {
     this.rowText = t;
     this.rowStart = p;
     this.rowEnd = eol;
@@ -224,7 +225,7 @@ export class CsvMachine {
   }
 
   /** Offers a quoted record, its fields already made, to `passOver`. */
-  private offerFields(fields: string[], line: number, digest: number): string | undefined {
+  private offerFields(fields: string[], line: number, digest: number): object | undefined {
     this.rowFields = fields;
     const key = this.passOver!(line, digest, this.cutFields);
     this.rowFields = [];
@@ -261,7 +262,7 @@ export class CsvMachine {
           if (eol > p) {
             const digest = this.digests ? this.digest(t, p, eol) : -1;
             const passed = this.passOver !== undefined ? this.offerPlain(t, p, eol, line, digest) : undefined;
-            if (passed !== undefined) out.push({ line, digest, passed });
+            if (passed !== undefined) out.push(passed);
             else {
               const fields: string[] = [];
               let s = p;
@@ -286,7 +287,7 @@ export class CsvMachine {
           if (fields !== null) {
             const digest = this.digests ? this.digest(t, p, eol) : -1;
             const passed = this.passOver !== undefined ? this.offerFields(fields, line, digest) : undefined;
-            out.push(passed !== undefined ? { line, digest, passed } : this.digests ? { line, fields, digest } : { line, fields });
+            out.push(passed ?? (this.digests ? { line, fields, digest } : { line, fields }));
             if (this.first) this.header(fields);
             line++;
             p = eol + 1;

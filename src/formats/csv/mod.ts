@@ -14,4 +14,4 @@
  */
 export { decodeText } from "./decode.ts";
 export { DEFAULT_MAX_FIELD_LENGTH, readCsv } from "./tokenizer.ts";
-export type { CsvOptions, CsvPassed, CsvRecord, CsvRowError, PassOverCut } from "./tokenizer.ts";
+export type { CsvOptions, CsvRecord, CsvRowError, PassOverCut } from "./tokenizer.ts";

@@ -41,24 +41,20 @@ export interface CsvOptions {
    * With `digests`: called with the first record (the header) as soon as it
    * is read, it returns what to ask about each later record that lies whole
    * in one chunk, before the record's fields are made. A record that hook
-   * claims (by returning its key) comes out as a {@link CsvPassed}, never
-   * built; `cut(i)` gives its field `i` (0-based; "" past the last). The
-   * caller's way to skip rows it already knows from their digest — most of a
-   * nightly re-export.
+   * claims comes out as whatever the hook returned for it, never built;
+   * `cut(i)` gives its field `i` (0-based; "" past the last). The caller's
+   * way to skip rows it already knows from their digest — most of a nightly
+   * re-export.
    */
-  passOver?: (header: string[]) => PassOverCut | undefined;
+  passOver?: (header: string[]) => PassOverCut<object> | undefined;
 }
 
-/** Decides, from its digest and the fields it cuts, whether a record is passed over; returns its key if so. */
-export type PassOverCut = (line: number, digest: number, cut: (column: number) => string) => string | undefined;
-
-/** A record the caller's {@link CsvOptions.passOver} claimed: not built, only placed. */
-export interface CsvPassed {
-  line: number;
-  digest: number;
-  /** What `passOver` returned for it. */
-  passed: string;
-}
+/**
+ * Decides, from its digest and the few fields it cuts, whether a record is
+ * passed over: returns what to put in its place (an object of the caller's),
+ * or undefined to have the record built as usual.
+ */
+export type PassOverCut<P extends object> = (line: number, digest: number, cut: (column: number) => string) => P | undefined;
 
 /** One record: its fields as text, unquoted. */
 export interface CsvRecord {
@@ -94,15 +90,15 @@ export interface CsvRowError {
  * }
  * ```
  */
-export function readCsv(
+export function readCsv<P extends object>(
   source: AsyncIterable<string | TextPiece>,
-  options: CsvOptions & { passOver: NonNullable<CsvOptions["passOver"]> },
-): AsyncGenerator<Array<CsvRecord | CsvRowError | CsvPassed>>;
+  options: CsvOptions & { passOver: (header: string[]) => PassOverCut<P> | undefined },
+): AsyncGenerator<Array<CsvRecord | CsvRowError | P>>;
 export function readCsv(source: AsyncIterable<string | TextPiece>, options: CsvOptions): AsyncGenerator<Array<CsvRecord | CsvRowError>>;
 export function readCsv(
   source: AsyncIterable<string | TextPiece>,
   options: CsvOptions,
-): AsyncGenerator<Array<CsvRecord | CsvRowError | CsvPassed>> {
+): AsyncGenerator<Array<CsvRecord | CsvRowError | object>> {
   const machine = new CsvMachine(
     options.file,
     options.delimiter ?? ",",
@@ -117,7 +113,7 @@ export function readCsv(
 async function* run(
   source: AsyncIterable<string | TextPiece>,
   machine: CsvMachine,
-): AsyncGenerator<Array<CsvRecord | CsvRowError | CsvPassed>> {
+): AsyncGenerator<Array<CsvRecord | CsvRowError | object>> {
   for await (const chunk of source) {
     const batch = typeof chunk === "string" ? machine.push(chunk) : machine.push(chunk.text, chunk.ascii);
     if (batch.length > 0) yield batch;

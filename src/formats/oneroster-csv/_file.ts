@@ -8,7 +8,7 @@ import { COMMON_FIELDS, ENTITIES, isEntityName } from "../../model/entities.ts";
 import { decodePieces } from "../csv/decode.ts";
 import { digestSeed, seededDigest, type DigestSeed } from "../digest.ts";
 import { readCsv, type PassOverCut } from "../csv/mod.ts";
-import { FileError, type FileMode, type PassOver, type PassOverFor, type SourceEvent, type SourceIssue } from "../types.ts";
+import { FileError, type FileMode, type PassOver, type PassOverFor, type SourceEvent, type SourceIssue, type SourcePassed } from "../types.ts";
 
 interface Header {
   /** Canonical name of each column. */
@@ -98,14 +98,16 @@ export async function* readDataFile(
     const column = columns.get(name);
     return column === undefined ? undefined : cut(column);
   };
-  const offer: PassOverCut = (line, digest, cutter) => {
-    const id = cutter(header!.keyColumn);
-    if (id === "") return undefined;
+  // A row passed over comes out as its event, made here: one object per row, nothing more.
+  const offer: PassOverCut<SourcePassed> = (line, digest, cutter) => {
+    const sourcedId = cutter(header!.keyColumn);
+    if (sourcedId === "") return undefined;
     cut = cutter;
-    return pass!(line, seededDigest(header!.seed, digest), id, field) ? id : undefined;
+    const seeded = seededDigest(header!.seed, digest);
+    return pass!(line, seeded, sourcedId, field) ? { kind: "passed", file, line, entity, sourcedId, digest: seeded } : undefined;
   };
   // The tokenizer hands over the header as soon as it reads it, so that the rows after it, in the same chunk too, can be passed over.
-  const onHeader = (names: string[]): PassOverCut | undefined => {
+  const onHeader = (names: string[]): PassOverCut<SourcePassed> | undefined => {
     header = matchHeader(file, entity, names);
     columns = new Map(header.names.map((name, i) => [name, i]));
     pass = passOverFor?.(entity, file);
@@ -123,8 +125,8 @@ export async function* readDataFile(
       }
       // Set by onHeader when the tokenizer read the first record.
       const head = header!;
-      if ("passed" in rec) {
-        out.push({ kind: "passed", file, line: rec.line, entity, sourcedId: rec.passed, digest: seededDigest(head.seed, rec.digest) });
+      if ("kind" in rec) {
+        out.push(rec);
         continue;
       }
       if ("error" in rec) {
