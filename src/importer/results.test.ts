@@ -28,11 +28,12 @@ describe("ResultsWriter", () => {
     const want = ["file,line,entity,sourcedId,action,status,message"];
     for (let i = 0; i < 5_000; i++) {
       const line = [0, 9, 10, 99, 100, 4_294_967_295][i % 6]! + i;
-      const sourcedId = i % 7 === 0 ? `Zoë-${i}` : `u${i}`;
+      const sourcedId = i % 7 === 0 ? `Zoë-${i}` : i % 11 === 0 ? `u,"${i}"` : i % 13 === 0 ? `u\r\n${i}` : `u${i}`;
       const message = i === 1_234 ? "x".repeat(100_000) : i % 5 === 0 ? `名前 "${i}", again` : "";
       if (message === "" && i % 2 === 1) out.unchanged("users.csv", line, "users", sourcedId);
       else out.write({ file: "users.csv", line, entity: "users", sourcedId, action: "unchanged", status: "SUCCESS", message });
-      want.push(`users.csv,${line},users,${sourcedId},unchanged,SUCCESS,${message && message.includes('"') ? `"${message.replaceAll('"', '""')}"` : message}`);
+      const quoted = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+      want.push(`users.csv,${line},users,${quoted(sourcedId)},unchanged,SUCCESS,${quoted(message)}`);
     }
     out.close();
     expect(readFileSync(path, "utf8")).toBe(want.join("\n") + "\n");

@@ -90,12 +90,11 @@ export class ResultsWriter {
       this.#head = Buffer.from(`${csvField(file)},`);
       this.#mid = Buffer.from(`,${csvField(entity)},`);
     }
-    const sourcedId = csvField(id);
     const message = text === "" ? "" : csvField(text);
     const tail = this.#tail(action, status);
     const head = this.#head, mid = this.#mid;
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; a line number at most 10 digits.
-    const room = head.length + mid.length + tail.length + 3 * (sourcedId.length + message.length) + 12;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (6 quoted); a line number at most 10 digits.
+    const room = head.length + mid.length + tail.length + 6 * id.length + 3 * message.length + 14;
     if (this.#at + room > this.#buf.length) {
       this.flush();
       if (room > this.#buf.length) this.#buf = Buffer.allocUnsafe(room);
@@ -106,7 +105,7 @@ export class ResultsWriter {
     for (let i = 0; i < head.length; i++) buf[at++] = head[i]!;
     at = writeDigits(buf, at, line);
     for (let i = 0; i < mid.length; i++) buf[at++] = mid[i]!;
-    at += utf8Write(buf, sourcedId, at);
+    at = writeField(buf, at, id);
     for (let i = 0; i < tail.length; i++) buf[at++] = tail[i]!;
     if (message !== "") at += utf8Write(buf, message, at);
     buf[at++] = NEWLINE;
@@ -136,6 +135,20 @@ export class ResultsWriter {
     this.flush();
     closeSync(this.#fd);
   }
+}
+
+/**
+ * Writes `text` at `at` as a CSV field; returns where it ends. Its bytes are
+ * looked over after writing (a quote, comma or line end is rare in a
+ * sourcedId) rather than tested with a regular expression first.
+ */
+function writeField(buf: Buffer, at: number, text: string): number {
+  const end = at + utf8Write(buf, text, at);
+  for (let i = at; i < end; i++) {
+    const b = buf[i]!;
+    if (b === 34 || b === 44 || b === 13 || b === 10) return at + utf8Write(buf, csvField(text), at);
+  }
+  return end;
 }
 
 /** Writes `n` (a whole number ≥ 0) in decimal at `at`; returns where it ends. */

@@ -19,7 +19,7 @@ import { encodeBody, decodeRecord } from "../store/record.ts";
 import { PENDING_RANGE, pendingKey, recordKey, rejectedKey, stagedKey } from "../store/keys.ts";
 import type { Store } from "../store/mod.ts";
 import type { FileMode, PassOver, PassOverFor, SourceEvent, SourcePassed, SourceRow, SourceStream } from "../formats/types.ts";
-import { countsOf, type CountsByEntity } from "./counts.ts";
+import { countsOf, type CountsByEntity, type EntityCounts } from "./counts.ts";
 import type { ResultsWriter } from "./results.ts";
 import { encodeStaged } from "./_staged.ts";
 import { IdSet } from "./_idset.ts";
@@ -124,6 +124,8 @@ class Stager {
   probed: string[] = [];
   printed = new Set<string>();
   #matcher: PrintMatcher | undefined;
+  /** The entity of the last passed-over row, its counts and its id set (if other rows refer to it). */
+  #passing: { entity: string; counts: EntityCounts; ids: IdSet | undefined } | undefined;
   /** The entity whose file the matcher is open for. */
   #matching: string | undefined;
   /** The entity whose file is being matched, and the sourcedIds its fingerprints probed: records that may be gone. */
@@ -202,9 +204,13 @@ class Stager {
   /** A row passed over by the reader: unchanged, as {@link #again} finds a row it matched itself. */
   #passed(row: SourcePassed): void {
     const { entity, sourcedId } = row;
-    countsOf(this.ctx.counts, entity).unchanged++;
+    // Passed rows come a file at a time: what is kept per entity is looked up once per run of them.
+    if (entity !== this.#passing?.entity) {
+      this.#passing = { entity, counts: countsOf(this.ctx.counts, entity), ids: REFERENCED.has(entity) ? this.#idsOf(entity) : undefined };
+    }
+    this.#passing.counts.unchanged++;
     this.ctx.results.unchanged(row.file, row.line, entity, sourcedId);
-    if (REFERENCED.has(entity)) this.#idsOf(entity).add(sourcedId);
+    this.#passing.ids?.add(sourcedId);
     this.#printer?.add(row.line, row.digest, sourcedId);
   }
 
