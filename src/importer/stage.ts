@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import type { Database } from "lmdb";
-import { ENTITIES, KEY_REFS, type EntityName } from "../model/entities.ts";
+import { KEY_REFS, REFERENCED, refTargets, type EntityName } from "../model/entities.ts";
 import { validatorFor, clip, refsOf, type FieldReader, type RowCheck, type RowRef } from "../model/validate.ts";
 import { encodeBody, decodeRecord } from "../store/record.ts";
 import { PENDING_RANGE, pendingKey, recordKey, rejectedKey, stagedKey } from "../store/keys.ts";
@@ -71,12 +71,6 @@ export interface StageOutcome {
   /** Entities whose fingerprints this package wrote (bulk files, every row with a digest). */
   printed: string[];
 }
-
-/** Entities some field points at: only these need an id set. */
-const REFERENCED = new Set<string>([
-  ...Object.values(ENTITIES).flatMap((e) => e.fields.map((f) => f.ref).filter((r): r is EntityName => r !== undefined)),
-  ...Object.values(KEY_REFS),
-]);
 
 /**
  * Reads the whole submission into the job's runs. `open` opens the source,
@@ -393,20 +387,6 @@ class Stager {
     }
     return rejected;
   }
-}
-
-const targetCache = new Map<string, EntityName[]>();
-
-/** The entities a row of `entity` may refer to: by its fields, and by its key. */
-function refTargets(entity: string): EntityName[] {
-  let targets = targetCache.get(entity);
-  if (!targets) {
-    const spec = (ENTITIES as Record<string, (typeof ENTITIES)[EntityName] | undefined>)[entity];
-    const keyRef = KEY_REFS[entity as EntityName];
-    targets = [...new Set([...(spec?.fields ?? []).flatMap((f) => (f.ref ? [f.ref] : [])), ...(keyRef ? [keyRef] : [])])];
-    targetCache.set(entity, targets);
-  }
-  return targets;
 }
 
 function refMessage(ref: RowRef): string {

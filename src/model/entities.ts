@@ -289,3 +289,27 @@ export const IMPORT_ORDER: readonly EntityName[] = [
 
 /** Demographics rows are keyed by the user they describe. */
 export const KEY_REFS: Partial<Record<EntityName, EntityName>> = { demographics: "users" };
+
+/** Entities some row may refer to (by a field, or by its key): only these need their sourcedIds kept while importing. */
+export const REFERENCED: ReadonlySet<string> = new Set<string>([
+  ...Object.values(ENTITIES).flatMap((e) => e.fields.flatMap((f) => (f.ref ? [f.ref] : []))),
+  ...Object.values(KEY_REFS),
+]);
+
+const targetCache = new Map<string, EntityName[]>();
+
+/**
+ * The entities a row of `entity` may refer to: by its fields, and by its key.
+ *
+ * @example refTargets("enrollments"); // ["classes", "orgs", "users"] (in field order)
+ */
+export function refTargets(entity: string): EntityName[] {
+  let targets = targetCache.get(entity);
+  if (!targets) {
+    const fields = isEntityName(entity) ? ENTITIES[entity].fields : [];
+    const keyRef = isEntityName(entity) ? KEY_REFS[entity] : undefined;
+    targets = [...new Set([...fields.flatMap((f) => (f.ref ? [f.ref] : [])), ...(keyRef ? [keyRef] : [])])];
+    targetCache.set(entity, targets);
+  }
+  return targets;
+}

@@ -4,7 +4,8 @@
  * Two paths share one set of "next occurrence" caches (next LF, CR, quote,
  * delimiter), so each `indexOf` runs about once per occurrence:
  * - the fast path takes a whole record that has no quote and ends inside the
- *   chunk, and cuts it with `indexOf` + `slice` (most roster rows);
+ *   chunk, and cuts it with `indexOf` + `slice` (most roster rows) — unless
+ *   the caller's pass-over hook, offered it first (`_offer.ts`), claims it;
  * - the slow path is a state machine that can stop at any character of a chunk
  *   and resume at the next one; it handles quotes, records that cross chunks,
  *   long fields and errors. Field text spanning chunks is kept as a string of
@@ -19,6 +20,7 @@
  */
 import { bytesDigest, textDigest, valuesDigest } from "../digest.ts";
 import { FileError } from "../types.ts";
+import { RecordOffer } from "./_offer.ts";
 import type { CsvRecord, CsvRowError, PassOverCut } from "./tokenizer.ts";
 
 /** A record, a malformed record, or what the pass-over hook put in a record's place. */
@@ -153,83 +155,16 @@ export class CsvMachine {
   /** The current chunk's bytes, when it is ASCII and records are digested. */
   private view: DataView | undefined;
 
-  /** What `onHeader` gave: asked about each record before its fields are made. */
-  private passOver: PassOverCut<object> | undefined;
+  /** Built from what `onHeader` gave: asks the hook about each record before its fields are made. */
+  private offer: RecordOffer | undefined;
   /** No record came out yet: the next one is the header. */
   private first = true;
 
   /** Hands the header to `onHeader` (once; records before it are none). */
   private header(fields: string[]): void {
     this.first = false;
-    this.passOver = this.onHeader?.(fields);
-  }
-
-  /** The record offered to `passOver`: its text is `rowText[rowStart, rowEnd)`. */
-  private rowText = "";
-  private rowStart = 0;
-  private rowEnd = 0;
-  /** Where its fields start and end, for the first `cutKnown` of them. */
-  private cutStarts = new Int32Array(64);
-  private cutEnds = new Int32Array(64);
-  private cutKnown = 0;
-  /** The fields of a quoted record offered to `passOver` (already made by `quotedLine`). */
-  private rowFields: string[] = [];
-
-  /**
-   * Field `i` of the unquoted record on offer, found by walking its
-   * delimiters no further than asked: a record passed over costs the few
-   * fields its caller reads, not all of them.
-   */
-  private readonly cutPlain = (i: number): string => {
-    let k = this.cutKnown;
-    if (i >= k) {
-      const t = this.rowText, eol = this.rowEnd;
-      if (k > 0 && this.cutEnds[k - 1]! >= eol) return "";
-      let s = k === 0 ? this.rowStart : this.cutEnds[k - 1]! + 1;
-      while (k <= i) {
-        if (k === this.cutStarts.length) this.growCuts();
-        let e = t.indexOf(this.delim, s);
-        if (e < 0 || e > eol) e = eol;
-        this.cutStarts[k] = s;
-        this.cutEnds[k] = e;
-        k++;
-        if (e === eol) break;
-        s = e + 1;
-      }
-      this.cutKnown = k;
-      if (i >= k) return "";
-    }
-    return this.rowText.slice(this.cutStarts[i], this.cutEnds[i]);
-  };
-
-  private readonly cutFields = (i: number): string => this.rowFields[i] ?? "";
-
-  private growCuts(): void {
-    const starts = new Int32Array(this.cutStarts.length * 2);
-    starts.set(this.cutStarts);
-    this.cutStarts = starts;
-    const ends = new Int32Array(this.cutEnds.length * 2);
-    ends.set(this.cutEnds);
-    this.cutEnds = ends;
-  }
-
-  /** Offers the unquoted record `t[p, eol)` to `passOver`: what stands for it if passed over. */
-  private offerPlain(t: string, p: number, eol: number, line: number, digest: number): object | undefined {
-    this.rowText = t;
-    this.rowStart = p;
-    this.rowEnd = eol;
-    this.cutKnown = 0;
-    const key = this.passOver!(line, digest, this.cutPlain);
-    this.rowText = "";
-    return key;
-  }
-
-  /** Offers a quoted record, its fields already made, to `passOver`. */
-  private offerFields(fields: string[], line: number, digest: number): object | undefined {
-    this.rowFields = fields;
-    const key = this.passOver!(line, digest, this.cutFields);
-    this.rowFields = [];
-    return key;
+    const hook = this.onHeader?.(fields);
+    this.offer = hook && new RecordOffer(this.delim, hook);
   }
 
   /** Tokenizes one chunk (with its bytes if it is ASCII); returns the records and errors that ended in it. */
@@ -261,7 +196,7 @@ export class CsvMachine {
         if (eol < n && nQ > eol && eol - p <= max) {
           if (eol > p) {
             const digest = this.digests ? this.digest(t, p, eol) : -1;
-            const passed = this.passOver !== undefined ? this.offerPlain(t, p, eol, line, digest) : undefined;
+            const passed = this.offer?.plain(t, p, eol, line, digest);
             if (passed !== undefined) out.push(passed);
             else {
               const fields: string[] = [];
@@ -286,7 +221,7 @@ export class CsvMachine {
           const fields = quotedLine(t, p, eol, D, Q, quote, max);
           if (fields !== null) {
             const digest = this.digests ? this.digest(t, p, eol) : -1;
-            const passed = this.passOver !== undefined ? this.offerFields(fields, line, digest) : undefined;
+            const passed = this.offer?.fields(fields, line, digest);
             out.push(passed ?? (this.digests ? { line, fields, digest } : { line, fields }));
             if (this.first) this.header(fields);
             line++;
