@@ -103,7 +103,8 @@ async function main(): Promise<number> {
   }
 
   const title = `## Import benchmark\n\n${machine()}. Each import is a separate \`rosterbox import\` process ` +
-    `(\`${process.env.BENCH_CLI}\`), started after a \`sync\` so that none pays for the last one's writes; ` +
+    `(\`${process.env.BENCH_CLI}\`), started after a \`sync\` so that none pays for the last one's writes, ` +
+    "its bundle read through once first (in the page cache, as an upload just received is); " +
     "seconds are wall time including start-up; rows/s = the summary's rows ÷ seconds; × Python compares with " +
     "Python's csv.reader only parsing the same bundle (a machine-speed anchor, run before and after each size's " +
     "imports; ratios are against the mean of the two); RssAnon is the process's own memory " +
