@@ -7,6 +7,7 @@ import { jobEvents } from "../store/jobs.ts";
 import { packageKey } from "../store/keys.ts";
 import type { Store } from "../store/mod.ts";
 import { applyJob, runImport, type ImportRequest } from "./run.ts";
+import { STAGE_LIMITS } from "./stage.ts";
 
 /**
  * The fingerprints are a shortcut: whatever they pass over, an import that
@@ -87,6 +88,24 @@ describe("fingerprints pass unchanged rows over", () => {
     expect(job.probed).toContain("enrollments");
     expect(job.counts.enrollments).toMatchObject({ errors: 1, unchanged: 3 });
     expect(resultLines(job.resultsPath).join("\n")).toMatch(/enrollments\.csv,4,enrollments,e3,skip,ERROR,"classSourcedId: classes ""k2"" is not in this package/);
+  });
+
+  it("more changed rows than the stage remembers: references to them are looked up, and agree", async () => {
+    const classes = CLASSES + "k3,,,Chemistry - P3,10,c2,CHE-3,scheduled,R303,s2,t1,,,3\n";
+    const enrollments = ENROLLMENTS + "e5,,,k3,s2,u1,student,false,2026-08-15,2026-12-20\n";
+    await both({ ...DISTRICT, "classes.csv": classes, "enrollments.csv": enrollments });
+    // k1 and k2 changed, k3 gone: three probed classes, past a limit of one.
+    const changed = classes.replace("Algebra I - P1", "Algebra I - P1 (moved)").replace("Biology - P2", "Biology - P2 (moved)").replace(/^k3,.*\n/m, "");
+    const saved = STAGE_LIMITS.maxGone;
+    STAGE_LIMITS.maxGone = 1;
+    try {
+      const job = await both({ ...DISTRICT, "classes.csv": changed, "enrollments.csv": enrollments });
+      expect(job.counts.classes).toMatchObject({ updated: 2, deleted: 1 });
+      expect(job.counts.enrollments).toMatchObject({ errors: 1, unchanged: 4 });
+      expect(resultLines(job.resultsPath).join("\n")).toMatch(/enrollments\.csv,6,enrollments,e5,skip,ERROR,"classSourcedId: classes ""k3"" is not in this package/);
+    } finally {
+      STAGE_LIMITS.maxGone = saved;
+    }
   });
 
   it("a row with a warning is checked, and warned of, every time", async () => {

@@ -29,8 +29,12 @@ import { PrintMatcher, printsPath, PrintWriter } from "./_prints.ts";
 /** A probe's staged value: no row, only "the last import held this sourcedId" (`_prints.ts`). */
 export const PROBE = "";
 
-/** Probed sourcedIds remembered per entity; a file with more changed rows has its references looked up. */
-const MAX_GONE = 100_000;
+/**
+ * Bounds of what the stage remembers. `maxGone`: probed sourcedIds kept per
+ * entity; past it, references to that entity are looked up instead. Tests
+ * lower it to reach that path with small files.
+ */
+export const STAGE_LIMITS = { maxGone: 100_000 };
 
 /** A fingerprint no row's digest equals (digests are ≥ 0). */
 const RECHECK = -1;
@@ -125,7 +129,7 @@ class Stager {
   /** The entity whose file is being matched, and the sourcedIds its fingerprints probed: records that may be gone. */
   #gone: { entity: string; ids: Set<string> } | undefined;
   /**
-   * Per probed entity read to its end (with at most MAX_GONE probed), the
+   * Per probed entity read to its end (with at most `maxGone` probed), the
    * probed sourcedIds this package does not hold: what a passed-over row
    * must not refer to. Most nights none of them is gone.
    */
@@ -305,10 +309,10 @@ class Stager {
     if (!prints || mode !== "bulk") return;
     const previous = prints.previous;
     if (previous?.entities.includes(entity) && existsSync(printsPath(previous.dir, entity))) {
-      // Only an entity other rows refer to needs its probed sourcedIds; past MAX_GONE, references to it are looked up instead.
+      // Only an entity other rows refer to needs its probed sourcedIds; past `maxGone`, references to it are looked up instead.
       const gone = REFERENCED.has(entity) ? new Set<string>() : undefined;
       if (gone) this.#gone = { entity, ids: gone };
-      const mayBeGone = (id: string) => void (gone && gone.size <= MAX_GONE && gone.add(id));
+      const mayBeGone = (id: string) => void (gone && gone.size <= STAGE_LIMITS.maxGone && gone.add(id));
       this.#matching = entity;
       this.#matcher = new PrintMatcher(previous.dir, entity, (id) => {
         this.runs.add(stagedKey(entity, id), PROBE);
@@ -335,7 +339,7 @@ class Stager {
     this.#matcher = undefined;
     this.#matching = undefined;
     const gone = this.#gone;
-    if (gone && gone.ids.size <= MAX_GONE) {
+    if (gone && gone.ids.size <= STAGE_LIMITS.maxGone) {
       // A probed record the file brought again (changed) is there: only the others may be gone. The
       // answer is final: the entity's file is read, and a bulk entity's ids come from nowhere else.
       const missing = new Set<string>();
