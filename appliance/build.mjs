@@ -126,7 +126,8 @@ step(`bundled; native addons: ${[...natives.keys()].join(", ")}`);
 const assets = { "worker.cjs": join(WORK, "worker.cjs"), "sftp-worker.cjs": join(WORK, "sftp-worker.cjs") };
 for (const name of natives.keys()) assets[name] = join(WORK, "native", name);
 const blob = join(WORK, "sea-prep.blob");
-writeFileSync(join(WORK, "sea-config.json"), JSON.stringify({ main: join(WORK, "main.cjs"), output: blob, disableExperimentalSEAWarning: true, assets }, null, 2));
+// The code cache spares V8 compiling the bundle at every start: a small import 0.40 → 0.30 s.
+writeFileSync(join(WORK, "sea-config.json"), JSON.stringify({ main: join(WORK, "main.cjs"), output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }, null, 2));
 const prep = spawnSync(process.execPath, ["--experimental-sea-config", join(WORK, "sea-config.json")], { stdio: "inherit" });
 if (prep.status !== 0) throw new Error("node --experimental-sea-config failed");
 step("SEA blob written");
