@@ -17,6 +17,8 @@ interface Header {
   build: (values: string[]) => Record<string, string>;
   /** Index of the column holding the key. */
   keyColumn: number;
+  /** Column index by canonical name. */
+  columnOf: Map<string, number>;
   warnings: string[];
   /** Seeds the rows' digests: another header, other digests. */
   seed: DigestSeed;
@@ -60,7 +62,8 @@ function matchHeader(file: string, entity: string, columns: string[]): Header {
     keyColumn = 0;
     names[0] = "sourcedId";
   }
-  return { names, keyColumn, warnings, build: rowBuilder(names), seed: digestSeed(names) };
+  const columnOf = new Map(names.map((name, i) => [name, i]));
+  return { names, keyColumn, columnOf, warnings, build: rowBuilder(names), seed: digestSeed(names) };
 }
 
 /**
@@ -93,9 +96,8 @@ export async function* readDataFile(
   let pass: PassOver | undefined;
   yield [{ kind: "file", file, entity, mode }];
   let cut: (column: number) => string = () => "";
-  let columns = new Map<string, number>();
   const field = (name: string): string | undefined => {
-    const column = columns.get(name);
+    const column = header!.columnOf.get(name);
     return column === undefined ? undefined : cut(column);
   };
   // A row passed over comes out as its event, made here: one object per row, nothing more.
@@ -109,7 +111,6 @@ export async function* readDataFile(
   // The tokenizer hands over the header as soon as it reads it, so that the rows after it, in the same chunk too, can be passed over.
   const onHeader = (names: string[]): PassOverCut<SourcePassed> | undefined => {
     header = matchHeader(file, entity, names);
-    columns = new Map(header.names.map((name, i) => [name, i]));
     pass = passOverFor?.(entity, file);
     return pass ? offer : undefined;
   };
