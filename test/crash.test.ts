@@ -11,15 +11,26 @@ import { openStore, tempDir } from "./_bundle.ts";
 import { checkpointKey } from "../src/importer/apply.ts";
 import { unfinishedJobs } from "../src/store/jobs.ts";
 import { readChanges } from "../src/store/changes.ts";
+import { countKey, recordRange } from "../src/store/keys.ts";
+import { ENTITIES } from "../src/model/entities.ts";
 
 const CLI = join(import.meta.dirname, "..", "bin", "rosterbox.mjs");
 const args = (dataDir: string, bundle: string) => ["import", "--data-dir", dataDir, "--tenant", "bench", "--format", "oneroster-csv", bundle, "--json"];
 
-/** Every record as status + body (seq and job differ between runs, by design), and the change counter. */
-async function contents(dataDir: string): Promise<{ records: string[]; seq: unknown; changes: string[] }> {
+/**
+ * Every record as status + body (seq and job differ between runs, by design),
+ * the change counter, and per entity the record count the apply keeps beside
+ * the number of records there are.
+ */
+async function contents(dataDir: string): Promise<{ records: string[]; seq: unknown; changes: string[]; counts: Record<string, [unknown, number]> }> {
   const store = openStore(dataDir);
   const records = (store.records.getRange({}).map(({ key, value }) => `${key}=${Buffer.from(value).toString().split("\x1e").slice(3).join("|")}`).asArray as unknown as string[]);
-  const result = { records, seq: store.meta.get("seq\x00bench"), changes: [...readChanges(store, "bench")].map((c) => `${c.seq} ${c.entity} ${c.sourcedId} ${c.op}`) };
+  const counts: Record<string, [unknown, number]> = {};
+  for (const entity of Object.keys(ENTITIES)) {
+    const there = store.records.getKeysCount(recordRange("bench", entity));
+    if (there > 0) counts[entity] = [store.meta.get(countKey("bench", entity)), there];
+  }
+  const result = { records, seq: store.meta.get("seq\x00bench"), changes: [...readChanges(store, "bench")].map((c) => `${c.seq} ${c.entity} ${c.sourcedId} ${c.op}`), counts };
   await store.close();
   return result;
 }
@@ -71,6 +82,8 @@ describe("crash safety", () => {
     expect(kills).toBeGreaterThanOrEqual(2);
     const interrupted = await contents(crashed);
     expect(interrupted.records.length).toBeLessThan(expected.records.length);
+    // Each batch's records, count and checkpoint commit together: killed anywhere, they agree.
+    for (const [entity, [kept, there]] of Object.entries(interrupted.counts)) expect(kept, entity).toBe(there);
 
     // The next import resumes the interrupted job first; the package is then recognised as applied.
     const again = spawnSync(process.execPath, [CLI, ...args(crashed, bundle)], { encoding: "utf8" });
@@ -80,5 +93,7 @@ describe("crash safety", () => {
     expect(resumed.seq).toBe(expected.seq);
     expect(resumed.changes).toEqual(expected.changes);
     expect(resumed.records).toEqual(expected.records);
+    expect(resumed.counts).toEqual(expected.counts);
+    for (const [entity, [kept, there]] of Object.entries(resumed.counts)) expect(kept, entity).toBe(there);
   }, 300_000);
 });
