@@ -24,12 +24,9 @@ const entry = new URL("./_import_worker.ts", import.meta.url);
  * A bounded heap: an import's live data is small (its buffers are bounded
  * and off-heap), but V8 left to itself lets garbage pile up to several
  * hundred MB before collecting it. With the old generation capped the
- * process stays near 150 MB, at no measurable cost in speed. The young
- * generation is where a first import's per-row garbage dies: at 24 MB its
- * 1,265 scavenges took 2.7 s of a 200k-student import (`--trace-gc`), at
- * 48 MB 637 took 1.3 s, for about 20 MB more peak RssAnon.
+ * process stays near 150 MB, at no measurable cost in speed.
  */
-const LIMITS = { resourceLimits: { maxYoungGenerationSizeMb: 48, maxOldGenerationSizeMb: 96 } };
+const LIMITS = { resourceLimits: { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 96 } };
 
 interface Pending {
   resolve: (job: JobRecord) => void;
