@@ -7,20 +7,24 @@
  * body is in the staged runs instead of holding a copy: a first import's
  * plan file is then a few bytes a row, not the whole district again. Each transaction carries a batch
  * of records, their change-log block, the before-images of what they
- * replace, and the checkpoint (the last key applied) — so a process killed at
- * any moment has done a batch entirely or not at all, and the apply resumes
- * after the checkpoint with the same outcome as if it had never stopped.
+ * replace, the record counts and the checkpoint (the last key applied) — so
+ * a process killed at any moment has done a batch entirely or not at all,
+ * and the apply resumes after the checkpoint with the same outcome as if it
+ * had never stopped. The transactions are lmdb's queued ones, committed on
+ * its write thread while the next batch is read ({@link applyPlan}).
  *
  * @module
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
+import { setImmediate } from "node:timers";
 import { appendChanges, type ChangeOp } from "../store/changes.ts";
 import { recordKey, recordKeyPrefix, seqKey, undoKey } from "../store/keys.ts";
-import { addCreated } from "../store/records.ts";
-import { BATCH_TXN, type Store } from "../store/mod.ts";
+import { CreatedCounts } from "../store/records.ts";
+import type { Store } from "../store/mod.ts";
 import { decodeRecord, encodeRecord, recordHeaderTail, recordText, writeRecordHeader, type RecordStatus } from "../store/record.ts";
 import { readSortedRuns, runFileName, RunWriter, type RawEntry } from "./_runs.ts";
+import { fullGc } from "./_full-gc.ts";
 import type { PlannedAction, StagedBody } from "./plan.ts";
 
 const RS = "\x1e";
@@ -80,14 +84,28 @@ export function planEntry(a: PlannedAction): string {
   return a.action + RS + next.status + RS + before.length + RS + before + next.body!;
 }
 
+/** Batches between full garbage collections: lmdb's queued writes leave garbage V8 only frees in one (`_full-gc.ts`). */
+const BATCHES_PER_GC = 50;
+
 /**
  * Applies the plan from the job's checkpoint (or the start) to the end.
- * Returns how many records it changed in total, this run and earlier ones.
+ * Resolves to how many records it changed in total, this run and earlier ones.
+ *
+ * A batch's writes are queued with lmdb's asynchronous puts in one event
+ * turn, which lmdb commits as one transaction on its own write thread: the
+ * B-tree work and the commit run beside the reading of the next batch, on
+ * the second core (a first import's apply spent half its time in them). The
+ * next batch is queued only once the one before has committed: lmdb lets
+ * writes queued behind a running transaction join it, and a transaction's
+ * dirty pages are held in memory (three batches of scattered updates took a
+ * 1M-student re-import to 210 MiB). A batch is read and checked whole before
+ * its first write is queued, so a damaged entry leaves nothing of its batch;
+ * the batches before it commit.
  *
  * @example
- * const changed = applyPlan({ store, tenant: "strata", jobId, runsDir: store.runsDir(jobId) });
+ * const changed = await applyPlan({ store, tenant: "strata", jobId, runsDir: store.runsDir(jobId) });
  */
-export function applyPlan(ctx: ApplyContext): number {
+export async function applyPlan(ctx: ApplyContext): Promise<number> {
   const { store, tenant, jobId } = ctx;
   const batchSize = ctx.batchSize ?? 5_000;
   const saved = store.jobs.get(checkpointKey(jobId)) as Checkpoint | undefined;
@@ -101,66 +119,111 @@ export function applyPlan(ctx: ApplyContext): number {
   const keyPrefix = recordKeyPrefix(tenant);
   const bytes = new RecordBytes(jobId, now);
   const staged = new StagedBodies(ctx.runsDir);
+  const counts = new CreatedCounts(store, tenant);
+  /** The batch queued last, until it is known to be committed. */
+  let queued: { committed: Promise<unknown>; slabs: Buffer[] } | undefined;
+  const batch = new Batch();
+  let batches = 0;
   try {
     while (!next.done) {
-      store.env.transactionSync(() => {
-        const firstSeq = seq + 1;
-        const lines: string[] = [];
-        // Creates counted per entity: keys come in entity order, so an entity name is cut once per run of its keys.
-        const created = new Map<string, number>();
-        let counting = "";
-        let countingPrefix = "\x00";
-        let inRun = 0;
-        let lastKey = "";
-        for (let n = 0; n < batchSize && !next.done; n++, next = entries.next()) {
-          const e = next.value;
-          const key = keyText(e);
-          const p = parseEntry(e, key);
-          seq++;
-          lines.push(key + "\x00" + p.action);
-          lastKey = key;
-          if (p.action === "create") {
-            if (!key.startsWith(countingPrefix)) {
-              if (inRun > 0) created.set(counting, (created.get(counting) ?? 0) + inRun);
-              counting = key.slice(0, key.indexOf("\x00"));
-              countingPrefix = counting + "\x00";
-              inRun = 0;
-            }
-            inRun++;
+      batch.clear();
+      const firstSeq = seq + 1;
+      // Creates counted per entity: keys come in entity order, so an entity name is cut once per run of its keys.
+      let counting = "";
+      let countingPrefix = "\x00";
+      let inRun = 0;
+      let lastKey = "";
+      for (let n = 0; n < batchSize && !next.done; n++, next = entries.next()) {
+        const e = next.value;
+        const key = keyText(e);
+        const p = parseEntry(e, key);
+        seq++;
+        batch.lines.push(key + "\x00" + p.action);
+        lastKey = key;
+        if (p.action === "create") {
+          if (!key.startsWith(countingPrefix)) {
+            if (inRun > 0) batch.created.set(counting, (batch.created.get(counting) ?? 0) + inRun);
+            counting = key.slice(0, key.indexOf("\x00"));
+            countingPrefix = counting + "\x00";
+            inRun = 0;
           }
-          if (p.staged) {
-            // A create: its body goes from the staged run to the store as bytes.
-            store.records.putSync(keyPrefix + key, bytes.value(seq, p.status, staged.read(p.staged)));
-            continue;
-          }
-          if (p.beforeLength === 0) {
-            // No before-image (a create planned by an older build): the body follows in the plan file.
-            store.records.putSync(keyPrefix + key, bytes.value(seq, p.status, e.buf.subarray(p.bodyStart, e.end)));
-            continue;
-          }
-          const value = e.buf.toString("utf8", p.bodyStart, e.end);
-          const cut = key.indexOf("\x00");
-          const entity = key.slice(0, cut);
-          const sourcedId = key.slice(cut + 1);
-          // The before-image's length counts UTF-16 units (planEntry measures the string).
-          const before = decodeRecord(value.slice(0, p.beforeLength));
-          store.recordTexts.putSync(recordKey(tenant, entity, sourcedId), recordText({ seq, job: jobId, modifiedAt: now, status: p.status, body: value.slice(p.beforeLength) }));
-          store.undo.putSync(undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${entity}\x00${sourcedId}\x00`), encodeRecord(before)]));
+          inRun++;
         }
-        appendChanges(store, tenant, firstSeq, lines);
-        if (inRun > 0) created.set(counting, (created.get(counting) ?? 0) + inRun);
-        for (const [entity, added] of created) addCreated(store, tenant, entity, added);
-        changed += lines.length;
-        store.meta.putSync(seqKey(tenant), seq);
-        const cp: Checkpoint = { key: lastKey, seq, undo, changed };
-        store.jobs.putSync(checkpointKey(jobId), cp);
-      }, BATCH_TXN);
+        if (p.staged) {
+          // A create: its body goes from the staged run to the store as bytes.
+          batch.record(keyPrefix + key, bytes.value(seq, p.status, staged.read(p.staged)));
+          continue;
+        }
+        if (p.beforeLength === 0) {
+          // No before-image (a create planned by an older build): the body follows in the plan file.
+          batch.record(keyPrefix + key, bytes.value(seq, p.status, e.buf.subarray(p.bodyStart, e.end)));
+          continue;
+        }
+        const value = e.buf.toString("utf8", p.bodyStart, e.end);
+        const cut = key.indexOf("\x00");
+        const entity = key.slice(0, cut);
+        const sourcedId = key.slice(cut + 1);
+        // The before-image's length counts UTF-16 units (planEntry measures the string).
+        const before = decodeRecord(value.slice(0, p.beforeLength));
+        batch.record(recordKey(tenant, entity, sourcedId), encodeRecord({ seq, job: jobId, modifiedAt: now, status: p.status, body: value.slice(p.beforeLength) }));
+        batch.undo.push([undoKey(jobId, undo++), Buffer.concat([Buffer.from(`${entity}\x00${sourcedId}\x00`), encodeRecord(before)])]);
+      }
+      if (inRun > 0) batch.created.set(counting, (batch.created.get(counting) ?? 0) + inRun);
+      changed += batch.lines.length;
+      if (queued) bytes.returnSlabs(await settle(queued));
+      queued = undefined;
+      // Queued in one stretch, with no await: lmdb commits the writes of one event turn together.
+      for (let i = 0; i < batch.keys.length; i++) void store.records.put(batch.keys[i]!, batch.values[i]!);
+      for (const [key, image] of batch.undo) void store.undo.put(key, image);
+      appendChanges(store, tenant, firstSeq, batch.lines);
+      for (const [entity, added] of batch.created) counts.add(entity, added);
+      void store.meta.put(seqKey(tenant), seq);
+      const cp: Checkpoint = { key: lastKey, seq, undo, changed };
+      queued = { committed: store.jobs.put(checkpointKey(jobId), cp), slabs: bytes.takeSlabs() };
+      await endOfTurn();
+      if (++batches % BATCHES_PER_GC === 0) fullGc();
       ctx.onProgress?.(changed);
     }
+    if (queued) await queued.committed;
   } finally {
     staged.close();
+    // Failing, too: nothing after the apply (the job's end) may commit before its batches.
+    await queued?.committed.catch(() => undefined);
   }
   return changed;
+}
+
+/** Lets the event turn end, so that lmdb commits the batch queued in it (it ends a turn's batch with `setImmediate`). */
+function endOfTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Waits for a queued batch to commit; returns its slabs, free again. */
+async function settle(b: { committed: Promise<unknown>; slabs: Buffer[] }): Promise<Buffer[]> {
+  await b.committed;
+  return b.slabs;
+}
+
+/** One batch's writes, gathered before the first is queued. */
+class Batch {
+  keys: string[] = [];
+  values: Buffer[] = [];
+  undo: [string, Buffer][] = [];
+  lines: string[] = [];
+  created = new Map<string, number>();
+
+  record(key: string, value: Buffer): void {
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  clear(): void {
+    this.keys.length = 0;
+    this.values.length = 0;
+    this.undo.length = 0;
+    this.lines = [];
+    this.created.clear();
+  }
 }
 
 function keyText(e: RawEntry): string {
@@ -252,10 +315,21 @@ class StagedBodies {
   }
 }
 
-/** Record values written into one reused buffer (lmdb copies it in the put): no string, and no Buffer, made per record. */
+/** Bytes of a slab: a batch's record values are written one after another into slabs this size. */
+const SLAB_BYTES = 1024 * 1024;
+
+/**
+ * Record values written into slabs, with no string and no Buffer made per
+ * record. lmdb's queued put reads a value where it lies when its write
+ * thread gets to it, so a slab is written again only after the batch that
+ * used it has committed ({@link takeSlabs}, {@link returnSlabs}).
+ */
 class RecordBytes {
-  #value = Buffer.allocUnsafe(64 * 1024);
   readonly #tails: Record<RecordStatus, Buffer>;
+  #free: Buffer[] = [];
+  #used: Buffer[] = [];
+  #slab: Buffer | undefined;
+  #at = 0;
 
   constructor(job: string, modifiedAt: number) {
     this.#tails = { active: Buffer.from(recordHeaderTail(job, modifiedAt, "active")), tobedeleted: Buffer.from(recordHeaderTail(job, modifiedAt, "tobedeleted")) };
@@ -264,10 +338,34 @@ class RecordBytes {
   /** A record: the header, then the body's bytes. */
   value(seq: number, status: RecordStatus, body: Uint8Array): Buffer {
     const tail = this.#tails[status];
+    // A sequence number has at most 16 digits.
     const length = 16 + tail.length + body.length;
-    if (length > this.#value.length) this.#value = Buffer.allocUnsafe(length * 2);
-    const h = writeRecordHeader(this.#value, seq, tail);
-    this.#value.set(body, h);
-    return this.#value.subarray(0, h + body.length);
+    if (this.#slab === undefined || this.#at + length > this.#slab.length) this.#nextSlab(length);
+    const slab = this.#slab!;
+    const start = this.#at;
+    const h = writeRecordHeader(slab, seq, tail, start);
+    slab.set(body, start + h);
+    this.#at = start + h + body.length;
+    return slab.subarray(start, this.#at);
+  }
+
+  /** The slabs written since the last call: they must stay as they are until their batch commits. */
+  takeSlabs(): Buffer[] {
+    const used = this.#used;
+    this.#used = [];
+    this.#slab = undefined;
+    return used;
+  }
+
+  /** Slabs of a committed batch, to be written again. */
+  returnSlabs(slabs: Buffer[]): void {
+    for (const s of slabs) if (s.length === SLAB_BYTES) this.#free.push(s);
+  }
+
+  #nextSlab(length: number): void {
+    const slab = length <= SLAB_BYTES ? (this.#free.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES)) : Buffer.allocUnsafeSlow(length);
+    this.#used.push(slab);
+    this.#slab = slab;
+    this.#at = 0;
   }
 }

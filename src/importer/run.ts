@@ -153,7 +153,7 @@ export async function applyJob(store: Store, job: JobRecord, progress?: Progress
   saveJob(store, job);
   const onProgress = tracked(store, job, progress);
   await flushStore(store);
-  applyPlan({
+  await applyPlan({
     store, tenant: job.tenant, runsDir: store.runsDir(job.id), jobId: job.id,
     onProgress: (changed) => onProgress({ phase: "applying", rows: job.rows, changed }),
   });

@@ -21,12 +21,13 @@ export interface Change {
 }
 
 /**
- * Writes a block of changes numbered from `firstSeq` (inside a write transaction).
+ * Queues a block of changes numbered from `firstSeq` with the other writes
+ * of the current event turn, which lmdb commits as one transaction.
  *
  * @example appendChanges(store, "strata", 18, ["users\x00u1\x00update"]);
  */
 export function appendChanges(store: Store, tenant: string, firstSeq: number, lines: readonly string[]): void {
-  if (lines.length > 0) store.changes.putSync(changeKey(tenant, firstSeq), lines.join("\n"));
+  if (lines.length > 0) void store.changes.put(changeKey(tenant, firstSeq), lines.join("\n"));
 }
 
 /** One change line as {@link appendChanges} takes it. */

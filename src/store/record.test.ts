@@ -12,6 +12,16 @@ describe("record layout", () => {
     expect(() => writeRecordHeader(Buffer.alloc(8), 123, Buffer.from("\x1ejob\x1e1\x1e"))).toThrow("does not fit");
   });
 
+  it("writes a header at an offset, leaving the bytes before it, and refuses one that runs past the end", () => {
+    const buf = Buffer.alloc(40, 0x2e);
+    const tail = Buffer.from(recordHeaderTail("j1", 5, "active"));
+    const n = writeRecordHeader(buf, 4_711, tail, 7);
+    expect(buf.toString("utf8", 0, 7 + n)).toBe("......." + recordHeader(4_711, "j1", 5, "active"));
+    expect(buf[7 + n]).toBe(0x2e);
+    expect(() => writeRecordHeader(buf, 4_711, tail, 40 - n + 1)).toThrow("does not fit");
+    expect(writeRecordHeader(buf, 4_711, tail, 40 - n)).toBe(n);
+  });
+
   it("locates the body and the status without decoding", () => {
     const record = { seq: 12, job: "j1", modifiedAt: 5, status: "active" as const, body: "sourcedId\x1fu1\x1fgivenName\x1fZoë" };
     const bytes = encodeRecord(record);

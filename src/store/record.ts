@@ -51,19 +51,19 @@ export function recordHeaderTail(job: string, modifiedAt: number, status: Record
 }
 
 /**
- * Writes {@link recordHeader} into `target` at 0 from its sequence number and
- * its tail's bytes (`Buffer.from(recordHeaderTail(…))`); returns its length.
- * The apply writes a header per record this way, with no string made.
+ * Writes {@link recordHeader} into `target` at `at` from its sequence number
+ * and its tail's bytes (`Buffer.from(recordHeaderTail(…))`); returns its
+ * length. The apply writes a header per record this way, with no string made.
  *
  * @example const n = writeRecordHeader(buf, 42, Buffer.from(recordHeaderTail("j1", Date.now(), "active")));
  */
-export function writeRecordHeader(target: Buffer, seq: number, tail: Buffer): number {
+export function writeRecordHeader(target: Buffer, seq: number, tail: Buffer, at = 0): number {
   if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`a change sequence number must be a whole number, not ${seq}`);
   let digits = 1;
   for (let n = seq; n >= 10; n = Math.floor(n / 10)) digits++;
-  if (digits + tail.length > target.length) throw new RangeError(`a record header of ${digits + tail.length} bytes does not fit in ${target.length}`);
-  for (let i = digits - 1, n = seq; i >= 0; i--, n = Math.floor(n / 10)) target[i] = 48 + (n % 10);
-  tail.copy(target, digits);
+  if (at + digits + tail.length > target.length) throw new RangeError(`a record header of ${digits + tail.length} bytes does not fit in ${target.length - at}`);
+  for (let i = at + digits - 1, n = seq; i >= at; i--, n = Math.floor(n / 10)) target[i] = 48 + (n % 10);
+  tail.copy(target, at + digits);
   return digits + tail.length;
 }
 

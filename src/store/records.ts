@@ -56,14 +56,25 @@ export function countRecords(store: Store, tenant: string, entity: string): numb
 }
 
 /**
- * Adds `created` new records of `entity` to the kept count; in the write
- * transaction that puts them, so the count moves with the records (a store
- * from before the count was kept is counted once, these records included).
+ * The kept record counts of a tenant's entities while an apply creates
+ * records: each entity's count is read once, the first time the apply
+ * creates one of it, and from then on written whole with every batch that
+ * adds to it. The apply's writes are queued (see `importer/apply.ts`), and a
+ * read would not see its batches still in flight; a batch that first meets
+ * an entity holds all the apply's records of it, as keys come in entity
+ * order. A store from before the count was kept is counted once.
  *
- * @example store.env.transactionSync(() => { putRecords(); addCreated(store, "strata", "users", 5000); });
+ * @example const counts = new CreatedCounts(store, "strata"); counts.add("users", 5000); // queued with the batch's records
  */
-export function addCreated(store: Store, tenant: string, entity: string, created: number): void {
-  const key = countKey(tenant, entity);
-  const kept = store.meta.get(key) as number | undefined;
-  store.meta.putSync(key, kept === undefined ? store.records.getKeysCount(recordRange(tenant, entity)) : kept + created);
+export class CreatedCounts {
+  #counts = new Map<string, number>();
+
+  constructor(readonly store: Store, readonly tenant: string) {}
+
+  /** Queues the entity's count, `created` more than it was, in the current batch. */
+  add(entity: string, created: number): void {
+    const n = (this.#counts.get(entity) ?? countRecords(this.store, this.tenant, entity)) + created;
+    this.#counts.set(entity, n);
+    void this.store.meta.put(countKey(this.tenant, entity), n);
+  }
 }
