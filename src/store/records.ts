@@ -58,11 +58,12 @@ export function countRecords(store: Store, tenant: string, entity: string): numb
 /**
  * The kept record counts of a tenant's entities while an apply creates
  * records: each entity's count is read once, the first time the apply
- * creates one of it, and from then on written whole with every batch that
- * adds to it. The apply's writes are queued (see `importer/apply.ts`), and a
- * read would not see its batches still in flight; a batch that first meets
- * an entity holds all the apply's records of it, as keys come in entity
- * order. A store from before the count was kept is counted once.
+ * creates one of it, and from then on kept here and written whole with
+ * every batch that adds to it. The apply's writes are queued (see
+ * `importer/apply.ts`), so a read does not see the batch being queued; it
+ * queues a batch only once the one before has committed, so that first read
+ * sees every record before it. A store from before the count was kept is
+ * counted once.
  *
  * @example const counts = new CreatedCounts(store, "strata"); counts.add("users", 5000); // queued with the batch's records
  */
