@@ -175,7 +175,7 @@ export function stagedJobIds(store: Store): string[] {
 }
 
 /**
- * Flags for the many small write transactions of staging and apply: commit
+ * Flags for the many small synchronous write transactions (job records, the store anchor): commit
  * (visible, and safe from a killed process) without waiting for the fsync,
  * which lmdb overlaps with the next transaction.
  */

@@ -45,7 +45,7 @@ export function listRecords(store: Store, tenant: string, entity: string, limit:
 
 /**
  * How many records of `entity` the tenant has (deleted ones included): as the
- * import's apply keeps it ({@link addCreated}), or counted in a store from
+ * import's apply keeps it ({@link CreatedCounts}), or counted in a store from
  * before it was kept.
  *
  * @example countRecords(store, "strata", "users") // 210000
