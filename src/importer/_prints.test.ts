@@ -2,12 +2,14 @@ import { describe, expect, it } from "vitest";
 import { tempDir } from "../../test/_bundle.ts";
 import { statSync, truncateSync } from "node:fs";
 import { PrintMatcher, PrintsDisagree, printsPath, PrintWriter, writeVoidLines } from "./_prints.ts";
+import { settleWrites } from "./_file-sink.ts";
 
 function written(entries: [number, number, string][], voids: number[] = []): string {
   const dir = tempDir("rosterbox-prints-");
   const w = new PrintWriter(printsPath(dir, "users"));
   for (const [line, digest, id] of entries) w.add(line, digest, id);
   w.finish();
+  settleWrites();
   if (voids.length) writeVoidLines(dir, "users", voids);
   return dir;
 }

@@ -22,6 +22,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { FileSink } from "./_file-sink.ts";
 import { utf8Write } from "./_runs.ts";
 
 const CHUNK = 1 << 20;
@@ -59,37 +60,29 @@ function voidPath(dir: string, entity: string): string {
  * @example const w = new PrintWriter(printsPath(dir, "users")); w.add(2, digest, "u1"); w.finish();
  */
 export class PrintWriter {
-  #fd: number;
-  #buf = Buffer.allocUnsafe(CHUNK);
-  // DataView stores compile to plain moves; Buffer's write methods check their arguments first.
-  #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, CHUNK);
-  #at = 0;
+  #sink: FileSink;
 
   constructor(path: string) {
-    this.#fd = openSync(path, "w");
+    this.#sink = new FileSink(path);
   }
 
   add(line: number, digest: number, id: string): void {
+    const sink = this.#sink;
     // A sourcedId is at most 255 characters, 3 bytes each at most.
-    if (this.#at + HEAD + 765 > CHUNK) this.#flush();
-    const at = this.#at;
-    const view = this.#view;
+    sink.room(HEAD + SLOT);
+    const at = sink.at;
+    // DataView stores compile to plain moves; Buffer's write methods check their arguments first.
+    const view = sink.view;
     view.setUint32(at, line, true);
     view.setFloat64(at + 4, digest, true);
-    const n = utf8Write(this.#buf, id, at + HEAD);
+    const n = utf8Write(sink.buf, id, at + HEAD);
     view.setUint16(at + 12, n, true);
-    this.#at = at + HEAD + n;
+    sink.at = at + HEAD + n;
   }
 
+  /** Ends the file; it is written once {@link settleWrites} returns. */
   finish(): void {
-    this.#flush();
-    closeSync(this.#fd);
-  }
-
-  #flush(): void {
-    let done = 0;
-    while (done < this.#at) done += writeSync(this.#fd, this.#buf, done, this.#at - done);
-    this.#at = 0;
+    this.#sink.end();
   }
 }
 

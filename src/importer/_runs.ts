@@ -12,8 +12,9 @@
  *
  * @module
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
+import { FileSink, SLOT_BYTES, settleWrites } from "./_file-sink.ts";
 import { MAX_RUN_ENTRIES, sortEntries } from "./_sort.ts";
 
 // Buffer.write was a tenth of staging's profile; Node's unchecked utf8Write is the same copy
@@ -90,16 +91,16 @@ export class RunWriter {
     this.#n++;
   }
 
-  /** Writes what is buffered as one more run. */
+  /** Hands what is buffered to the writer thread as one more run. */
   flush(): void {
     const n = this.#n;
     if (n === 0) return;
-    const fd = openSync(join(this.dir, runFileName(this.#count++)), "w");
+    const sink = new FileSink(join(this.dir, runFileName(this.#count++)));
     try {
-      if (this.presorted) writeAll(fd, this.#buf, this.#at);
-      else this.#writeSorted(fd, sortEntries(this.#buf, this.#offsets, this.#groups, n, this.#groupNames, this.#groupBytes));
+      if (this.presorted) sink.write(this.#buf, 0, this.#at);
+      else this.#writeSorted(sink, sortEntries(this.#buf, this.#offsets, this.#groups, n, this.#groupNames, this.#groupBytes));
     } finally {
-      closeSync(fd);
+      sink.end();
     }
     this.#n = 0;
     this.#at = 0;
@@ -109,30 +110,28 @@ export class RunWriter {
     this.#lastGroup = undefined;
   }
 
-  /** Flushes the last run; returns how many runs there are. */
+  /** Flushes the last run and waits until every run is written; returns how many runs there are. */
   finish(): number {
     this.flush();
+    settleWrites();
     return this.#count;
   }
 
-  #writeSorted(fd: number, order: Uint32Array): void {
+  #writeSorted(sink: FileSink, order: Uint32Array): void {
     const buf = this.#buf;
     const offsets = this.#offsets;
     const lengths = this.#lengths;
-    let out = Buffer.allocUnsafe(1024 * 1024);
-    let at = 0;
     for (let j = 0; j < order.length; j++) {
       const start = offsets[order[j]!]!;
       const length = lengths[order[j]!]!;
-      if (at + length > out.length) {
-        writeAll(fd, out, at);
-        at = 0;
-        if (length > out.length) out = Buffer.allocUnsafe(length);
+      if (length > SLOT_BYTES) {
+        sink.write(buf, start, start + length);
+        continue;
       }
-      buf.copy(out, at, start, start + length);
-      at += length;
+      sink.room(length);
+      buf.copy(sink.buf, sink.at, start, start + length);
+      sink.at += length;
     }
-    writeAll(fd, out, at);
   }
 
   /** The ordinal of the key's group in this run; the entity rarely changes from one row to the next. */
@@ -169,11 +168,6 @@ export class RunWriter {
     groups.set(this.#groups);
     this.#groups = groups;
   }
-}
-
-function writeAll(fd: number, buf: Buffer, length: number): void {
-  let done = 0;
-  while (done < length) done += writeSync(fd, buf, done, length - done);
 }
 
 /** The name of run file number `n` in a runs folder. */

@@ -2,13 +2,13 @@
  * The per-row results CSV of a job (CONTRACT.md):
  * `file,line,entity,sourcedId,action,status,message`.
  *
- * Written as the job goes, through a bounded buffer flushed with positional
- * writes, so a 6-million-row file costs no memory and a crash leaves a file
- * that is whole up to its last flush.
+ * Written as the job goes, through the writer thread (`_file-sink.ts`), so
+ * a 6-million-row file costs no memory and no waiting on the disk, and a
+ * crash leaves a file that is whole up to its last written buffer.
  *
  * @module
  */
-import { closeSync, openSync, writeSync } from "node:fs";
+import { FileSink, SLOT_BYTES, settleWrites } from "./_file-sink.ts";
 import { utf8Write } from "./_runs.ts";
 
 export type RowAction = "create" | "update" | "delete" | "unchanged" | "skip";
@@ -25,8 +25,6 @@ export interface ResultRow {
 }
 
 export const RESULTS_HEADER = "file,line,entity,sourcedId,action,status,message\n";
-/** Bytes buffered before a write. */
-const BUFFER = 64 * 1024;
 const NEWLINE = 10;
 
 /** Quotes a CSV field when it needs it (RFC 4180). */
@@ -49,10 +47,7 @@ export function csvField(value: string): string {
  * w.close();
  */
 export class ResultsWriter {
-  #fd: number;
-  #position = 0;
-  #buf = Buffer.allocUnsafe(BUFFER);
-  #at = 0;
+  #sink: FileSink;
   // Rows come file by file: `file,` and `,entity,` are encoded once per run of rows.
   #file = "";
   #entity = "";
@@ -65,8 +60,8 @@ export class ResultsWriter {
 
   /** Creates `path` and writes the header. */
   constructor(readonly path: string) {
-    this.#fd = openSync(path, "w");
-    this.#at = utf8Write(this.#buf, RESULTS_HEADER, 0);
+    this.#sink = new FileSink(path);
+    this.#sink.write(Buffer.from(RESULTS_HEADER));
   }
 
   write(row: ResultRow): void {
@@ -95,12 +90,12 @@ export class ResultsWriter {
     const head = this.#head, mid = this.#mid;
     // UTF-8 takes at most 3 bytes per UTF-16 unit (6 quoted); a line number at most 10 digits.
     const room = head.length + mid.length + tail.length + 6 * id.length + 3 * message.length + 14;
-    if (this.#at + room > this.#buf.length) {
-      this.flush();
-      if (room > this.#buf.length) this.#buf = Buffer.allocUnsafe(room);
-    }
-    const buf = this.#buf;
-    let at = this.#at;
+    const sink = this.#sink;
+    // A row longer than a buffer (a message quoting a huge field) is encoded on its own.
+    const alone = room > SLOT_BYTES;
+    if (!alone) sink.room(room);
+    const buf = alone ? Buffer.allocUnsafe(room) : sink.buf;
+    let at = alone ? 0 : sink.at;
     // The short parts are copied in JavaScript: cheaper than a call into the runtime for a few bytes.
     for (let i = 0; i < head.length; i++) buf[at++] = head[i]!;
     at = writeDigits(buf, at, line);
@@ -109,16 +104,8 @@ export class ResultsWriter {
     for (let i = 0; i < tail.length; i++) buf[at++] = tail[i]!;
     if (message !== "") at += utf8Write(buf, message, at);
     buf[at++] = NEWLINE;
-    this.#at = at;
-  }
-
-  /** Writes what is buffered; returns the file's length so far. */
-  flush(): number {
-    let done = 0;
-    while (done < this.#at) done += writeSync(this.#fd, this.#buf, done, this.#at - done, this.#position + done);
-    this.#position += this.#at;
-    this.#at = 0;
-    return this.#position;
+    if (alone) sink.write(buf, 0, at);
+    else sink.at = at;
   }
 
   #tail(action: string, status: string): Uint8Array {
@@ -131,9 +118,10 @@ export class ResultsWriter {
     return this.#lastTail;
   }
 
+  /** Ends the file and waits until it is written: it can be read once this returns. */
   close(): void {
-    this.flush();
-    closeSync(this.#fd);
+    this.#sink.end();
+    settleWrites();
   }
 }
 

@@ -23,6 +23,7 @@ import { countsOf, type CountsByEntity, type EntityCounts } from "./counts.ts";
 import type { ResultsWriter } from "./results.ts";
 import { encodeStaged } from "./_staged.ts";
 import { IdSet } from "./_idset.ts";
+import { abandonWrites } from "./_file-sink.ts";
 import { RunWriter } from "./_runs.ts";
 import { PrintMatcher, printsPath, PrintWriter } from "./_prints.ts";
 
@@ -88,6 +89,7 @@ export async function stagePackage(ctx: StageContext, open: (passOverFor: PassOv
   const source = open(stage.passOverFor);
   ctx.onProgress?.(0);
   let reported = 0;
+  let stopped = true;
   try {
     for await (const batch of source) {
       for (const event of batch) stage.take(event);
@@ -96,9 +98,13 @@ export async function stagePackage(ctx: StageContext, open: (passOverFor: PassOv
         ctx.onProgress?.(stage.rows);
       }
     }
+    stopped = false;
   } finally {
     stage.closePrints();
+    // A job that stops here has its staging removed next: its files must be written (or have failed) first.
+    if (stopped) abandonWrites();
   }
+  // The runs and the fingerprints are all written once this returns.
   stage.runs.finish();
   const rejected = ctx.store.env.transactionSync(() => stage.settlePending());
   ctx.onProgress?.(stage.rows);

@@ -1,0 +1,299 @@
+/**
+ * Files written by a thread of their own: the import fills a buffer, hands
+ * it over and goes on reading while the bytes go to the disk.
+ *
+ * On these machines `write()` returns only once the bytes are on the disk
+ * (about 160 MB/s; nothing stays dirty in the page cache), so every byte the
+ * import writes costs its one thread as much as Python's parser takes to read
+ * one: a 1M-student re-import spent 14 s of 48 blocked in `write()` for its
+ * results, fingerprints and runs, while the second core stood idle.
+ *
+ * Buffers are slots of one `SharedArrayBuffer`. A writer thread (one per
+ * thread that writes, started with the first file) opens, writes and closes
+ * the files in the order it is told, so each file is always whole up to its
+ * last written buffer. When every slot is still being written the import
+ * waits (`Atomics.wait`): memory stays bounded whatever the disk does. The
+ * writer thread owns its file descriptors because Deno's are not shared
+ * between threads.
+ *
+ * @module
+ */
+import { closeSync, openSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+
+/** Bytes in one slot: a write's size. */
+export const SLOT_BYTES = 1 << 20;
+/** Slots in the pool: the bytes that may be on their way to the disk at once, plus one being filled per open file. */
+const SLOTS = 16;
+
+// The control words, shared with the writer thread.
+const FREE = 0; // slots not being written or filled
+const POSTED = 1; // operations handed over
+const DONE = 2; // operations finished
+const FAILED = 3; // 1 once an operation failed; the message is in the error area
+const STATE = 4; // one word per slot: 0 free, 1 taken
+const ERROR_BYTES = 1024;
+/** How long a wait for the writer thread may last before it is taken for stopped. */
+const STALL_MS = 120_000;
+
+const WRITER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const fs = require("node:fs");
+const { control, slots, error, slotBytes } = workerData;
+const words = new Int32Array(control);
+const fds = new Map();
+const failed = new Set();
+function fail(file, err) {
+  failed.add(file);
+  if (Atomics.compareExchange(words, ${FAILED}, 0, 1) === 0) {
+    const text = Buffer.from(String(err && err.message || err)).subarray(0, ${ERROR_BYTES - 8});
+    new Uint8Array(error).set(text, 8);
+    new Int32Array(error, 0, 2).set([file, text.length]);
+  }
+}
+parentPort.on("message", (op) => {
+  try {
+    if (failed.has(op.file)) {
+      if (op.op === "close") failed.delete(op.file);
+    } else if (op.op === "open") {
+      fds.set(op.file, fs.openSync(op.path, "r+"));
+    } else if (op.op === "write") {
+      const fd = fds.get(op.file);
+      const bytes = Buffer.from(slots, op.slot * slotBytes, op.length);
+      for (let done = 0; done < op.length; ) done += fs.writeSync(fd, bytes, done, op.length - done);
+    } else if (op.op === "close") {
+      const fd = fds.get(op.file);
+      fds.delete(op.file);
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    const fd = fds.get(op.file);
+    fds.delete(op.file);
+    if (fd !== undefined) try { fs.closeSync(fd); } catch {}
+    fail(op.file, err);
+  }
+  if (op.slot !== undefined) {
+    Atomics.store(words, ${STATE} + op.slot, 0);
+    Atomics.add(words, ${FREE}, 1);
+  }
+  Atomics.add(words, ${DONE}, 1);
+  Atomics.notify(words, ${FREE});
+  Atomics.notify(words, ${DONE});
+});
+`;
+
+type Op =
+  | { op: "open"; file: number; path: string }
+  | { op: "write"; file: number; slot: number; length: number }
+  | { op: "close"; file: number };
+
+/** The slots and the writer thread of this thread. */
+class Pool {
+  readonly words: Int32Array;
+  readonly buffers: Buffer[] = [];
+  readonly views: DataView[] = [];
+  readonly #error: SharedArrayBuffer;
+  readonly #worker: Worker;
+  readonly #paths = new Map<number, string>();
+  /** Files closed since the last settle: their names are kept until then, for an error to name. */
+  #ended: number[] = [];
+  #posted = 0;
+  #files = 0;
+
+  constructor() {
+    const control = new SharedArrayBuffer((STATE + SLOTS) * 4);
+    const slots = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
+    this.#error = new SharedArrayBuffer(ERROR_BYTES);
+    this.words = new Int32Array(control);
+    this.words[FREE] = SLOTS;
+    for (let i = 0; i < SLOTS; i++) {
+      this.buffers.push(Buffer.from(slots, i * SLOT_BYTES, SLOT_BYTES));
+      this.views.push(new DataView(slots, i * SLOT_BYTES, SLOT_BYTES));
+    }
+    this.#worker = new Worker(WRITER, { eval: true, workerData: { control, slots, error: this.#error, slotBytes: SLOT_BYTES } });
+    // An idle writer must not keep the process alive; writes still pending are waited for by settle().
+    this.#worker.unref();
+  }
+
+  /**
+   * Opens `path` for writing; returns its number. The file is created (or
+   * emptied) here, so a path that cannot be written throws now; the writer
+   * thread opens it again for itself, after what it was given before.
+   */
+  open(path: string): number {
+    closeSync(openSync(path, "w"));
+    const file = ++this.#files;
+    this.#paths.set(file, path);
+    this.post({ op: "open", file, path });
+    return file;
+  }
+
+  /** A free slot, taken; waits while every slot is being written. */
+  take(): number {
+    const words = this.words;
+    while (Atomics.load(words, FREE) === 0) this.#wait(FREE, 0);
+    this.check();
+    for (let i = 0; i < SLOTS; i++) {
+      if (Atomics.compareExchange(words, STATE + i, 0, 1) === 0) {
+        Atomics.sub(words, FREE, 1);
+        return i;
+      }
+    }
+    throw new Error("file sink: a free slot was counted but none was found");
+  }
+
+  post(op: Op): void {
+    this.#posted++;
+    Atomics.store(this.words, POSTED, this.#posted);
+    this.#worker.postMessage(op);
+  }
+
+  /** Waits until every operation handed over is done; throws the first that failed. */
+  settle(): void {
+    const words = this.words;
+    for (let done = Atomics.load(words, DONE); done !== this.#posted; done = Atomics.load(words, DONE)) this.#wait(DONE, done);
+    try {
+      this.check();
+    } finally {
+      for (const file of this.#ended) this.#paths.delete(file);
+      this.#ended = [];
+    }
+  }
+
+  /** Waits for the writer thread to move `word` off `value`; a writer that stopped (it died, or the disk hangs) is an error, not a hang. */
+  #wait(word: number, value: number): void {
+    if (Atomics.wait(this.words, word, value, STALL_MS) !== "timed-out") return;
+    if (Atomics.load(this.words, word) !== value) return;
+    throw new Error(`waited ${STALL_MS / 1000} s for the file writer thread: it has stopped, or the disk does not answer`);
+  }
+
+  check(): void {
+    if (Atomics.load(this.words, FAILED) === 0) return;
+    const [file, length] = new Int32Array(this.#error, 0, 2);
+    const message = Buffer.from(this.#error, 8, length!).toString("utf8");
+    // Reported once: a later import in this thread starts clean.
+    Atomics.store(this.words, FAILED, 0);
+    throw new Error(`could not write ${this.#paths.get(file!) ?? "a file"}: ${message}`);
+  }
+
+  /** Hands over a file's close. */
+  close(file: number): void {
+    this.post({ op: "close", file });
+    this.#ended.push(file);
+  }
+}
+
+let pool: Pool | undefined;
+
+function poolOf(): Pool {
+  return (pool ??= new Pool());
+}
+
+/**
+ * A file written through the writer thread, appended to in order. Fill
+ * `buf` from `at` (after `room(n)`), or `write()` bytes; `end()` closes it
+ * once its bytes are written, without waiting for them.
+ *
+ * @example
+ * const sink = new FileSink("/var/lib/rosterbox/results/JOB.csv");
+ * sink.write(Buffer.from("file,line\n"));
+ * sink.room(5); sink.at += sink.buf.write("a,2\n", sink.at);
+ * sink.end(); settleWrites();
+ */
+export class FileSink {
+  readonly #pool: Pool;
+  readonly #file: number;
+  #slot: number;
+  /** The slot being filled; bytes `[0, at)` are waiting to be handed over. */
+  buf: Buffer;
+  /** `buf` as a DataView, for fixed-width fields. */
+  view: DataView;
+  at = 0;
+  #handed = 0;
+  #ended = false;
+
+  constructor(readonly path: string) {
+    this.#pool = poolOf();
+    this.#file = this.#pool.open(path);
+    this.#slot = this.#pool.take();
+    this.buf = this.#pool.buffers[this.#slot]!;
+    this.view = this.#pool.views[this.#slot]!;
+  }
+
+  /** Bytes given to the file so far, written or on their way. */
+  get length(): number {
+    return this.#handed + this.at;
+  }
+
+  /** Makes room for `n` bytes (at most {@link SLOT_BYTES}) at `at`. */
+  room(n: number): void {
+    if (n > SLOT_BYTES) throw new RangeError(`file sink: ${n} bytes do not fit one buffer; write() them`);
+    if (this.at + n > SLOT_BYTES) this.flush();
+  }
+
+  /** Appends `src[start, end)`, of any length. */
+  write(src: Uint8Array, start = 0, end = src.length): void {
+    while (start < end) {
+      if (this.at === SLOT_BYTES) this.flush();
+      const n = Math.min(end - start, SLOT_BYTES - this.at);
+      this.buf.set(src.subarray(start, start + n), this.at);
+      this.at += n;
+      start += n;
+    }
+  }
+
+  /** Hands what is buffered to the writer thread and takes a fresh slot. */
+  flush(): void {
+    if (this.at === 0) return this.#pool.check();
+    this.#hand();
+    this.#slot = this.#pool.take();
+    this.buf = this.#pool.buffers[this.#slot]!;
+    this.view = this.#pool.views[this.#slot]!;
+  }
+
+  /** Hands over the rest and closes the file once it is written. {@link settleWrites} waits for that. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.at > 0) this.#hand();
+    else {
+      // The slot was never filled: give it back.
+      Atomics.store(this.#pool.words, STATE + this.#slot, 0);
+      Atomics.add(this.#pool.words, FREE, 1);
+    }
+    this.#pool.close(this.#file);
+  }
+
+  #hand(): void {
+    this.#pool.check();
+    this.#pool.post({ op: "write", file: this.#file, slot: this.#slot, length: this.at });
+    this.#handed += this.at;
+    this.at = 0;
+  }
+}
+
+/**
+ * Waits until every file sink of this thread has written what it was given
+ * (and closed, if ended); throws the first write that failed, naming its file.
+ * Call it before reading a file back, or before a job says it is done.
+ *
+ * @example sink.end(); settleWrites(); readFileSync(sink.path);
+ */
+export function settleWrites(): void {
+  pool?.settle();
+}
+
+/**
+ * {@link settleWrites} for a job that stops for another reason: waits for
+ * what was handed over (so its staging can be removed) and forgets a write
+ * that failed, since the job's own error is the one to report.
+ *
+ * @example try { stage(); } catch (err) { abandonWrites(); throw err; }
+ */
+export function abandonWrites(): void {
+  try {
+    pool?.settle();
+  } catch {
+    // Reported by the caller's own error.
+  }
+}
