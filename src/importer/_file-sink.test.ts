@@ -78,10 +78,22 @@ describe("FileSink", () => {
 
   it("reports a failed write once, naming the file, and then writes on", () => {
     if (!existsSync("/dev/full")) throw new Error("this test needs /dev/full (a disk that is always full)");
+    const told: string[] = [];
     const full = new FileSink("/dev/full");
-    full.write(pattern(1, 3 * SLOT_BYTES));
+    // The failure is told by the first call after the writer thread met it: a later write, or the settle.
+    try {
+      full.write(pattern(1, 3 * SLOT_BYTES));
+    } catch (err) {
+      told.push((err as Error).message);
+    }
     full.end();
-    expect(() => settleWrites()).toThrow(/could not write \/dev\/full: .*(ENOSPC|No space left)/);
+    try {
+      settleWrites();
+    } catch (err) {
+      told.push((err as Error).message);
+    }
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/could not write \/dev\/full: .*(ENOSPC|No space left)/);
     // The failure was told; a later file is written as usual.
     const dir = tempDir("rosterbox-sink-");
     const ok = new FileSink(join(dir, "after"));
@@ -91,9 +103,20 @@ describe("FileSink", () => {
     expect(readFileSync(join(dir, "after"), "utf8")).toBe("fine");
   });
 
+  it("refuses, rather than waits for ever, a file more than the pool can fill at once", () => {
+    const dir = tempDir("rosterbox-sink-");
+    const open = Array.from({ length: 16 }, (_, i) => new FileSink(join(dir, `open${i}`)));
+    expect(() => new FileSink(join(dir, "one-too-many"))).toThrow(/16 files are open for writing at once/);
+    for (const s of open) s.end();
+    settleWrites();
+    const after = new FileSink(join(dir, "after"));
+    after.end();
+    settleWrites();
+  });
+
   it("lets a job that stops for another reason wait without its write failure", () => {
     const full = new FileSink("/dev/full");
-    full.write(pattern(2, SLOT_BYTES + 10));
+    full.write(pattern(2, 1000));
     full.end();
     abandonWrites();
     expect(() => settleWrites()).not.toThrow();

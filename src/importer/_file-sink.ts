@@ -99,6 +99,8 @@ class Pool {
   #ended: number[] = [];
   #posted = 0;
   #files = 0;
+  /** Slots taken for filling (by open sinks), not yet handed over. */
+  #filling = 0;
 
   constructor() {
     const control = new SharedArrayBuffer((STATE + SLOTS) * 4);
@@ -131,15 +133,31 @@ class Pool {
   /** A free slot, taken; waits while every slot is being written. */
   take(): number {
     const words = this.words;
+    // Slots held by open sinks come back only when those are flushed or ended, which waiting here would never see.
+    if (this.#filling === SLOTS) throw new Error(`file sink: ${SLOTS} files are open for writing at once; one was not ended`);
     while (Atomics.load(words, FREE) === 0) this.#wait(FREE, 0);
     this.check();
     for (let i = 0; i < SLOTS; i++) {
       if (Atomics.compareExchange(words, STATE + i, 0, 1) === 0) {
         Atomics.sub(words, FREE, 1);
+        this.#filling++;
         return i;
       }
     }
     throw new Error("file sink: a free slot was counted but none was found");
+  }
+
+  /** Hands slot `slot`, filled with `length` bytes, to be written to `file`. */
+  write(file: number, slot: number, length: number): void {
+    this.#filling--;
+    this.post({ op: "write", file, slot, length });
+  }
+
+  /** Gives back a slot that was taken but never filled. */
+  giveBack(slot: number): void {
+    this.#filling--;
+    Atomics.store(this.words, STATE + slot, 0);
+    Atomics.add(this.words, FREE, 1);
   }
 
   post(op: Op): void {
@@ -184,6 +202,9 @@ class Pool {
 }
 
 let pool: Pool | undefined;
+/** What a sink fills after a failed write left it without a slot: nothing it is given is written. */
+const NO_SLOT = Buffer.alloc(0);
+const NO_VIEW = new DataView(new ArrayBuffer(0));
 
 function poolOf(): Pool {
   return (pool ??= new Pool());
@@ -215,7 +236,12 @@ export class FileSink {
   constructor(readonly path: string) {
     this.#pool = poolOf();
     this.#file = this.#pool.open(path);
-    this.#slot = this.#pool.take();
+    try {
+      this.#slot = this.#pool.take();
+    } catch (err) {
+      this.#pool.close(this.#file);
+      throw err;
+    }
     this.buf = this.#pool.buffers[this.#slot]!;
     this.view = this.#pool.views[this.#slot]!;
   }
@@ -244,8 +270,14 @@ export class FileSink {
 
   /** Hands what is buffered to the writer thread and takes a fresh slot. */
   flush(): void {
-    if (this.at === 0) return this.#pool.check();
-    this.#hand();
+    if (this.#slot >= 0) {
+      if (this.at === 0) return this.#pool.check();
+      this.#hand();
+    }
+    // take() reports a write of any file that failed; the sink then has no slot to fill.
+    this.at = 0;
+    this.buf = NO_SLOT;
+    this.view = NO_VIEW;
     this.#slot = this.#pool.take();
     this.buf = this.#pool.buffers[this.#slot]!;
     this.view = this.#pool.views[this.#slot]!;
@@ -255,18 +287,16 @@ export class FileSink {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (this.at > 0) this.#hand();
-    else {
-      // The slot was never filled: give it back.
-      Atomics.store(this.#pool.words, STATE + this.#slot, 0);
-      Atomics.add(this.#pool.words, FREE, 1);
-    }
+    if (this.#slot < 0) {
+      // A failed write took its slot: what came after is not written.
+    } else if (this.at > 0) this.#hand();
+    else this.#pool.giveBack(this.#slot);
     this.#pool.close(this.#file);
   }
 
   #hand(): void {
-    this.#pool.check();
-    this.#pool.post({ op: "write", file: this.#file, slot: this.#slot, length: this.at });
+    this.#pool.write(this.#file, this.#slot, this.at);
+    this.#slot = -1;
     this.#handed += this.at;
     this.at = 0;
   }

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { FileSink, SLOT_BYTES, settleWrites } from "./_file-sink.ts";
+import { abandonWrites, FileSink, SLOT_BYTES, settleWrites } from "./_file-sink.ts";
 import { utf8Write } from "./_runs.ts";
 
 export type RowAction = "create" | "update" | "delete" | "unchanged" | "skip";
@@ -122,6 +122,18 @@ export class ResultsWriter {
   close(): void {
     this.#sink.end();
     settleWrites();
+  }
+
+  /**
+   * Ends the file of a job that stopped for another reason: waits as
+   * {@link close} does, but a write that failed is not reported over the
+   * job's own error.
+   *
+   * @example try { stage(); } catch (err) { w.abandon(); throw err; }
+   */
+  abandon(): void {
+    this.#sink.end();
+    abandonWrites();
   }
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DISTRICT, ENROLLMENTS, openStore, recordsOf, tempDir, USERS, writeBundle } from "../../test/_bundle.ts";
@@ -73,6 +73,22 @@ describe("re-imports", () => {
     expect(again.status).toBe("complete");
     expect(again.message).toMatch(/identical to the package of job/);
     expect(again.counts.enrollments!.unchanged).toBe(4);
+    expect(snapshot()).toBe(before);
+  });
+
+  it("an identical package whose hash comes in while it is staged stops there, keeping nothing it staged", async () => {
+    // Enough users that the hash, on its own thread, is in before the staging ends.
+    const extra = Array.from({ length: 40_000 }, (_, i) => `x${i},,,true,s1,student,x${i},,X,Y${i},,${9000 + i},,,,,09,`).join("\n");
+    const bundle = writeBundle({ ...DISTRICT, "users.csv": USERS + extra + "\n" });
+    const first = await run(bundle);
+    expect(first.counts.users!.created).toBe(40_004);
+    const before = snapshot();
+    const again = await run(bundle);
+    expect(again.status).toBe("complete");
+    expect(again.message).toMatch(/identical to the package of job/);
+    expect(again.counts.users).toEqual({ created: 0, updated: 0, deleted: 0, unchanged: 40_004, errors: 0, warnings: 0 });
+    expect(resultsOf(again.resultsPath)).toEqual(["file,line,entity,sourcedId,action,status,message", expect.stringMatching(/,skip,SUCCESS,identical/)]);
+    expect(existsSync(store.runsDir(again.id))).toBe(false);
     expect(snapshot()).toBe(before);
   });
 
