@@ -3,7 +3,9 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../test/_bundle.ts";
-import { packageHash } from "./_hash-thread.ts";
+import { hashPackage, listPackage } from "./_hash-thread.ts";
+
+const packageHash = async (paths: string[]) => hashPackage(await listPackage(paths));
 
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 
@@ -24,6 +26,7 @@ describe("packageHash", () => {
         `users.csv\x00${sha256("sourcedId\nu1\n")}\n`,
     );
     expect(await packageHash([dir, join(other, "b-extra.csv")])).toBe(want);
+    expect((await listPackage([dir, join(other, "b-extra.csv")])).bytes).toBe(13 + 19 + big.length + 3);
   });
 
   it("counts a file that is not there as empty, and tells contents apart", async () => {

@@ -19,8 +19,8 @@ import { walkPlan, type PlanContext } from "./plan.ts";
 import { PrintsDisagree, writeVoidLines } from "./_prints.ts";
 import { ResultsWriter } from "./results.ts";
 import { readResults } from "./results-read.ts";
-import { stagePackage, StageStopped, type StagePrints } from "./stage.ts";
-import { packageHash } from "./_hash-thread.ts";
+import { stagePackage, type StagePrints } from "./stage.ts";
+import { hashPackage, listPackage } from "./_hash-thread.ts";
 import { breaches, DEFAULT_THRESHOLDS, type EntityPlanCounts, type Thresholds } from "./thresholds.ts";
 
 export interface ImportRequest {
@@ -76,19 +76,22 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
   progress = tracked(store, job, outer);
   progress({ phase: "hashing", rows: 0 });
   const last = store.packages.get(packageKey(req.tenant, req.feed));
-  // The hash is taken on its own thread while the package is staged; a package found identical stops its staging.
-  const identical = new AbortController();
-  const hashing = packageHash(req.paths).then((hash) => {
+  const listing = await listPackage(req.paths);
+  job.request = { ...job.request, packageBytes: listing.bytes };
+  const hashing = hashPackage(listing).then((hash) => {
     job.request = { ...job.request, packageHash: hash };
-    if (!req.reprocess && last?.hash === hash) identical.abort();
     return hash;
   });
   // Its failure is reported where it is awaited.
   hashing.catch(() => {});
+  // The same content has the same size: only a package that may be the last one again waits for its hash before
+  // staging. Any other is staged while the hashing thread works (a mark from before sizes were kept may be either).
+  const mayBeIdentical = !req.reprocess && last !== undefined && (last.bytes === undefined || last.bytes === listing.bytes);
+  if (mayBeIdentical && (await hashing) === last.hash) return finishIdentical(store, job, last.job);
 
   const results = new ResultsWriter(resultsPath);
   try {
-    return await stageAndPlan(store, dataDir, job, req, results, { last, hashing, identical: identical.signal }, progress, outer);
+    return await stageAndPlan(store, dataDir, job, req, results, { last, hashing }, progress, outer);
   } catch (err) {
     // Ended on every path, so that the thread's next job has the writer's buffers.
     results.abandon();
@@ -116,7 +119,7 @@ async function stageAndPlan(
     const staged = await stagePackage(
       {
         store, staging, runsDir: store.runsDir(id), tenant: req.tenant, results, counts: job.counts, prints,
-        onProgress: (rows) => progress({ phase: "staging", rows }), stop: known.identical,
+        onProgress: (rows) => progress({ phase: "staging", rows }),
       },
       (passOver) => openSource(req.format, req.paths, req.source, passOver),
     );
@@ -127,7 +130,6 @@ async function stageAndPlan(
     job.probed = staged.probed;
     job.printed = staged.printed;
   } catch (err) {
-    if (err instanceof StageStopped) return identicalAfterAll(store, job, results, last!);
     if (err instanceof PrintsDisagree) return recheck(store, dataDir, job, req, results, err, outer);
     if (!(err instanceof FileError)) throw err;
     results.write({ file: err.file, line: err.line, entity: "", sourcedId: "", action: "skip", status: "ERROR", message: err.message });
@@ -140,13 +142,12 @@ async function stageAndPlan(
     await store.dropStaging(id);
     return finish(store, job, "failed", `${err.message}. Nothing was applied.`);
   }
-  // Staging reads far slower than the hash does: it is there, or nearly.
-  const hash = await known.hashing.catch(async (err: unknown) => {
+  // Staging reads far slower than the hash does: it is there, or nearly. The apply marks the package with it.
+  await known.hashing.catch(async (err: unknown) => {
     results.abandon();
     await store.dropStaging(id);
     throw err;
   });
-  if (!req.reprocess && last?.hash === hash) return identicalAfterAll(store, job, results, last);
   progress({ phase: "planning", rows: job.rows });
   const ctx: PlanContext = planContext(store, job);
   let planCounts: Record<string, EntityPlanCounts>;
@@ -198,11 +199,12 @@ export async function applyJob(store: Store, job: JobRecord, progress?: Progress
   store.env.transactionSync(() => {
     appendJobEvent(store, job.id, job.status, { message: job.message });
     const hash = job.request.packageHash as string | undefined;
+    const bytes = job.request.packageBytes as number | undefined;
     const key = packageKey(job.tenant, job.feed);
     superseded = store.packages.get(key);
     if (hash) {
       const prints = printed.length > 0 ? { prints: { seq: tenantSeq(store, job.tenant), entities: printed } } : {};
-      store.packages.putSync(key, { hash, job: job.id, ...prints });
+      store.packages.putSync(key, { hash, job: job.id, ...(bytes !== undefined ? { bytes } : {}), ...prints });
     }
     saveJob(store, job);
     store.jobs.removeSync(checkpointKey(job.id));
@@ -355,20 +357,10 @@ async function finish(store: Store, job: JobRecord, status: JobRecord["status"],
   return job;
 }
 
-/** The last applied package's mark, and what the hash of this one will say of it. */
+/** The feed's last applied package's mark, and this package's hash on its way. */
 interface KnownPackage {
   last: PackageMark | undefined;
   hashing: Promise<string>;
-  /** Aborted once the hash shows the package identical to the last one applied. */
-  identical: AbortSignal;
-}
-
-/** Ends a job whose package proved identical to the last one applied while it was being staged: what it staged goes. */
-async function identicalAfterAll(store: Store, job: JobRecord, results: ResultsWriter, last: PackageMark): Promise<JobRecord> {
-  results.abandon();
-  await store.dropStaging(job.id);
-  job.counts = {};
-  return finishIdentical(store, job, last.job);
 }
 
 async function finishIdentical(store: Store, job: JobRecord, previousId: string): Promise<JobRecord> {

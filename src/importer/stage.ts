@@ -53,16 +53,6 @@ export interface StageContext {
   onProgress?: (rows: number) => void;
   /** Fingerprints (`_prints.ts`): where to write this package's, and the feed's last ones to pass unchanged rows by. */
   prints?: StagePrints;
-  /** Once aborted, staging stops (with {@link StageStopped}) at the next batch: the package need not be staged after all. */
-  stop?: AbortSignal;
-}
-
-/** Staging was stopped by its context's `stop` signal. */
-export class StageStopped extends Error {
-  constructor() {
-    super("staging was stopped");
-    this.name = "StageStopped";
-  }
 }
 
 export interface StagePrints {
@@ -102,7 +92,6 @@ export async function stagePackage(ctx: StageContext, open: (passOverFor: PassOv
   let stopped = true;
   try {
     for await (const batch of source) {
-      if (ctx.stop?.aborted) throw new StageStopped();
       for (const event of batch) stage.take(event);
       if (stage.rows - reported >= 50_000) {
         reported = stage.rows;

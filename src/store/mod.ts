@@ -95,6 +95,8 @@ function viewCodec() {
 export interface PackageMark {
   hash: string;
   job: string;
+  /** The package's size in bytes: one of another size cannot be identical, and is staged while it is hashed. */
+  bytes?: number;
   /**
    * The job's fingerprints (in `printsDir(job)`): the bulk entities they cover,
    * and the tenant's change sequence when they were made; they hold only while
