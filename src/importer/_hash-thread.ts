@@ -1,6 +1,6 @@
 /**
- * The content hash of a package, taken on a thread of its own while the
- * import stages it.
+ * The content hash of a package, taken on a thread of its own: beside the
+ * staging, for a package that cannot be the last one applied again.
  *
  * The hash tells a re-delivered identical package, and it needs every byte:
  * 1.5 GB of a 1M-student bundle cost 1.3–2.2 s of SHA-256 and reading before
