@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../test/_bundle.ts";
+import { SLOT_BYTES } from "./_file-sink.ts";
 import { ResultsWriter } from "./results.ts";
 
 describe("ResultsWriter", () => {
@@ -37,5 +38,18 @@ describe("ResultsWriter", () => {
     }
     out.close();
     expect(readFileSync(path, "utf8")).toBe(want.join("\n") + "\n");
+  });
+
+  it("writes a row longer than one of the writer thread's buffers whole, in its place", () => {
+    const path = join(tempDir(), "job.csv");
+    const out = new ResultsWriter(path);
+    const huge = "é".repeat(SLOT_BYTES);
+    out.unchanged("users.csv", 2, "users", "u1");
+    out.write({ file: "users.csv", line: 3, entity: "users", sourcedId: "u2", action: "skip", status: "ERROR", message: huge });
+    out.unchanged("users.csv", 4, "users", "u3");
+    out.close();
+    expect(readFileSync(path, "utf8")).toBe(
+      `file,line,entity,sourcedId,action,status,message\nusers.csv,2,users,u1,unchanged,SUCCESS,\nusers.csv,3,users,u2,skip,ERROR,${huge}\nusers.csv,4,users,u3,unchanged,SUCCESS,\n`,
+    );
   });
 });
