@@ -1,6 +1,6 @@
 /**
- * Runs one child process for a benchmark and measures it: wall time and
- * peak anonymous memory.
+ * Runs one child process for a benchmark and measures it: wall time, peak
+ * anonymous memory, and the CPU time it spent in user space and in the kernel.
  *
  * Memory is `RssAnon` from `/proc/PID/status`, not RSS: LMDB maps its file and
  * the mapped pages count in RSS although the kernel can drop them at will, so
@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 
 /** What {@link runMeasured} observed. */
@@ -24,6 +24,37 @@ export interface Measured {
   peakRssAnonMB: number;
   /** Wall time from spawn to exit. */
   seconds: number;
+  /**
+   * CPU seconds of the child and its descendants (all threads), user and
+   * kernel, as of the last sample before it exited (up to one interval short).
+   */
+  cpu: { user: number; sys: number };
+}
+
+/** Clock ticks per second of `/proc/PID/stat`'s times. */
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** utime and stime of one process (every thread, and children it has waited for), in ticks; zeros once it is gone. */
+function cpuTicks(pid: number): { user: number; sys: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { user: Number(f[11]) + Number(f[13]), sys: Number(f[12]) + Number(f[14]) };
+  } catch {
+    return { user: 0, sys: 0 };
+  }
 }
 
 /** RssAnon of one process in kB, 0 once it is gone. */
@@ -73,11 +104,19 @@ export function runMeasured(
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [], err: Buffer[] = [];
     let peakKB = 0;
+    const cpu = { user: 0, sys: 0 };
     const sample = () => {
       if (child.pid === undefined) return;
-      let kb = 0;
-      for (const pid of processTree(child.pid)) kb += rssAnonKB(pid);
+      let kb = 0, user = 0, sys = 0;
+      for (const pid of processTree(child.pid)) {
+        kb += rssAnonKB(pid);
+        const t = cpuTicks(pid);
+        user += t.user;
+        sys += t.sys;
+      }
       if (kb > peakKB) peakKB = kb;
+      // A sample taken as the process ends finds it gone: keep the last full one.
+      if (user + sys >= cpu.user + cpu.sys) Object.assign(cpu, { user, sys });
     };
     const timer = setInterval(sample, options.intervalMs ?? 50);
     child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -103,6 +142,7 @@ export function runMeasured(
         signal,
         peakRssAnonMB: peakKB / 1024,
         seconds,
+        cpu: { user: cpu.user / clockTicks(), sys: cpu.sys / clockTicks() },
       });
     });
     sample();
