@@ -26,6 +26,7 @@ import { IdSet } from "./_idset.ts";
 import { abandonWrites } from "./_file-sink.ts";
 import { RunWriter } from "./_runs.ts";
 import { PrintMatcher, printsPath, PrintWriter } from "./_prints.ts";
+import { RecordPrefetch } from "./_prefetch.ts";
 
 /** A probe's staged value: no row, only "the last import held this sourcedId" (`_prints.ts`). */
 export const PROBE = "";
@@ -103,6 +104,7 @@ export async function stagePackage(ctx: StageContext, open: (passOverFor: PassOv
     stage.closePrints();
     // A job that stops here has its staging removed next: its files must be written (or have failed) first.
     if (stopped) abandonWrites();
+    await stage.prefetch.settle();
   }
   // The runs and the fingerprints are all written once this returns.
   stage.runs.finish();
@@ -141,9 +143,12 @@ class Stager {
    */
   #settled = new Map<string, Set<string>>();
   #printer: PrintWriter | undefined;
+  /** The records of probed sourcedIds, which the plan reads: brought into memory while the package is read. */
+  readonly prefetch: RecordPrefetch;
 
   constructor(readonly ctx: StageContext) {
     this.runs = new RunWriter(ctx.runsDir);
+    this.prefetch = new RecordPrefetch(ctx.store.records);
   }
 
   take(event: SourceEvent): void {
@@ -322,6 +327,7 @@ class Stager {
       this.#matching = entity;
       this.#matcher = new PrintMatcher(previous.dir, entity, (id) => {
         this.runs.add(stagedKey(entity, id), PROBE);
+        void this.prefetch.add(recordKey(this.ctx.tenant, entity, id));
         mayBeGone(id);
       }, mayBeGone);
       this.probed.push(entity);
@@ -342,6 +348,7 @@ class Stager {
   /** Ends the current file's fingerprints: the last ones no row matched become probes. */
   closePrints(): void {
     this.#matcher?.finish();
+    void this.prefetch.flush();
     this.#matcher = undefined;
     this.#matching = undefined;
     const gone = this.#gone;
