@@ -139,6 +139,14 @@ describe("under Deno", () => {
     const again = rosterbox("import", "--data-dir", dataDir, "--tenant", "strata", "--format", "oneroster-csv", bundle, "--json", "--reprocess");
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).counts.users).toMatchObject({ unchanged: 4, created: 0 });
+    // A nightly re-import under Deno: unchanged rows passed over by their fingerprints, the changed one's record prefetched and planned.
+    const changed = writeBundle({ ...DISTRICT, "users.csv": USERS.replace(",Alan,Turing,", ",Alan M.,Turing,") });
+    const nightly = spawnSync(deno, ["run", "-A", "src/main.ts", "import", "--data-dir", dataDir, "--tenant", "strata", "--format", "oneroster-csv", changed, "--json"], {
+      encoding: "utf8", cwd: ROOT, env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" },
+    });
+    expect(nightly.status, nightly.stderr).toBe(0);
+    expect(nightly.stderr).not.toMatch(/prefetch/i);
+    expect(JSON.parse(nightly.stdout).counts.users).toMatchObject({ updated: 1, unchanged: 3, created: 0 });
   });
 });
 

@@ -2,11 +2,13 @@
  * Files written by a thread of their own: the import fills a buffer, hands
  * it over and goes on reading while the bytes go to the disk.
  *
- * On these machines `write()` often waits for the disk: 1.1 GB written from
- * Node in 1 MiB pieces went at 154 MB/s from its first MiB, with nothing left
- * dirty in the page cache after, though at other times the same test ran at
- * 0.5–2 GB/s. A 1M-student re-import spent 14 s of 48 blocked in `write()`
- * for its results, fingerprints and runs, while the second core stood idle.
+ * On these machines `write()` is often slow: 1.1 GB written from Node in
+ * 1 MiB pieces went at 154 MB/s from its first MiB, with nothing left dirty
+ * in the page cache after, though at other times the same test ran at
+ * 0.5–2 GB/s. The time is the kernel's, filling new page-cache pages (on this
+ * virtual machine up to 5 s a GiB), not the disk's. A 1M-student re-import
+ * spent 14 s of 48 blocked in `write()` for its results, fingerprints and
+ * runs, while the second core stood idle.
  *
  * Buffers are slots of one `SharedArrayBuffer`. A writer thread (one per
  * thread that writes, started with the first file) opens, writes and closes
