@@ -7,16 +7,16 @@
  * References are answered from compact id sets of the package's referenced
  * entities (`_idset.ts`), falling back to the store; a reference to an
  * entity whose rows are still arriving (a self-reference, or XML that lists
- * memberships before persons) is settled at the end.
+ * memberships before persons) is settled at the end (`_late-refs.ts`).
  *
  * @module
  */
 import { existsSync, mkdirSync } from "node:fs";
 import type { Database } from "lmdb";
 import { KEY_REFS, REFERENCED, refTargets, type EntityName } from "../model/entities.ts";
-import { validatorFor, clip, refsOf, type FieldReader, type RowCheck, type RowRef } from "../model/validate.ts";
+import { validatorFor, refsOf, type FieldReader, type RowCheck, type RowRef } from "../model/validate.ts";
 import { encodeBody, decodeRecord } from "../store/record.ts";
-import { PENDING_RANGE, pendingKey, recordKey, rejectedKey, stagedKey } from "../store/keys.ts";
+import { recordKey, stagedKey } from "../store/keys.ts";
 import type { Store } from "../store/mod.ts";
 import type { FileMode, PassOver, PassOverFor, SourceEvent, SourcePassed, SourceRow, SourceStream } from "../formats/types.ts";
 import { countsOf, type CountsByEntity, type EntityCounts } from "./counts.ts";
@@ -27,6 +27,7 @@ import { abandonWrites } from "./_file-sink.ts";
 import { RunWriter } from "./_runs.ts";
 import { PrintMatcher, printsPath, PrintWriter } from "./_prints.ts";
 import { RecordPrefetch } from "./_prefetch.ts";
+import { LateRefs, refMessage } from "./_late-refs.ts";
 
 /** A probe's staged value: no row, only "the last import held this sourcedId" (`_prints.ts`). */
 export const PROBE = "";
@@ -124,7 +125,6 @@ class Stager {
   #currentFile = "";
   #currentFileIndex = -1;
   #ids = new Map<string, IdSet>();
-  #pending = 0;
   #check: RowCheck = { errors: [], warnings: [] };
   #refs: RowRef[] = [];
   probed: string[] = [];
@@ -146,8 +146,12 @@ class Stager {
   /** The records of probed sourcedIds, which the plan reads: brought into memory while the package is read. */
   readonly prefetch: RecordPrefetch;
 
+  /** References to rows still arriving, answered at the end. */
+  #late: LateRefs;
+
   constructor(readonly ctx: StageContext) {
     this.runs = new RunWriter(ctx.runsDir);
+    this.#late = new LateRefs(ctx.staging);
     this.prefetch = new RecordPrefetch(ctx.store.records);
   }
 
@@ -273,11 +277,7 @@ class Stager {
       // with a warning under a digest no row has, so that it is checked, and warned of, again.
       else if (!deleting) this.#printer.add(row.line, check.warnings.length === 0 ? row.digest : RECHECK, sourcedId);
     }
-    if (deferred) {
-      for (const ref of deferred) {
-        this.ctx.staging.putSync(pendingKey(this.#pending++), Buffer.from([entity, sourcedId, ref.field, ref.entity, ref.id].join("\x00")));
-      }
-    }
+    if (deferred) for (const ref of deferred) this.#late.add(entity, sourcedId, ref);
   }
 
   /**
@@ -392,20 +392,6 @@ class Stager {
   /** Settles the references that pointed at rows still arriving; a row whose reference never arrived is rejected. */
   settlePending(): number {
     this.#open.clear();
-    let rejected = 0;
-    for (const { key, value } of this.ctx.staging.getRange(PENDING_RANGE)) {
-      const [entity, sourcedId, field, refEntity, refId] = Buffer.from(value).toString("utf8").split("\x00") as [string, string, string, EntityName, string];
-      this.ctx.staging.removeSync(key);
-      if (this.#resolve(refEntity, refId) === "yes") continue;
-      const reject = rejectedKey(stagedKey(entity, sourcedId));
-      if (this.ctx.staging.getBinary(reject)) continue;
-      this.ctx.staging.putSync(reject, Buffer.from(refMessage({ field, entity: refEntity, id: refId })));
-      rejected++;
-    }
-    return rejected;
+    return this.#late.settle((entity, id) => this.#resolve(entity, id) === "yes");
   }
-}
-
-function refMessage(ref: RowRef): string {
-  return `${ref.field}: ${ref.entity} "${clip(ref.id)}" is not in this package nor in the store; add it to ${ref.entity} or correct the reference`;
 }
