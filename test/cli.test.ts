@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DISTRICT, ENROLLMENTS, tempDir, USERS, writeBundle } from "./_bundle.ts";
+import { generateDistrict } from "./bench/generate.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const CLI = join(ROOT, "bin", "rosterbox.mjs");
@@ -118,6 +119,34 @@ fields:
     const summary = JSON.parse(r.stdout);
     expect(summary.counts.users).toMatchObject({ created: 1, errors: 1 });
     expect(readFileSync(summary.results, "utf8")).toMatch(/strata_2026_11_24\.txt,3,users,1002,skip,ERROR,.*Maybe/);
+  });
+});
+
+describe("rosterbox import on a terminal", () => {
+  it("shows a progress line on stderr, cleared before the summary; without a terminal, none", async () => {
+    // `script` (util-linux, in every Debian) runs the command on a pseudo-terminal.
+    const script = spawnSync("script", ["--version"], { encoding: "utf8" });
+    if (script.status !== 0) {
+      if (process.env.CI) throw new Error("script (util-linux) is missing: install bsdutils");
+      console.warn("skipped: install util-linux's script");
+      return;
+    }
+    const bundle = join(tempDir(), "district");
+    await generateDistrict(bundle, 8000, { seed: 3 });
+    const command = (dataDir: string) => [process.execPath, CLI, "import", "--data-dir", dataDir, "--tenant", "strata", "--format", "oneroster-csv", bundle].map((a) => `'${a}'`).join(" ");
+    const onTerminal = spawnSync("script", ["-qefc", command(tempDir()), "/dev/null"], { encoding: "utf8", cwd: ROOT });
+    expect(onTerminal.status, onTerminal.stdout).toBe(0);
+    const updates = onTerminal.stdout.split("\r\x1b[K").slice(1);
+    expect(updates.length).toBeGreaterThan(1);
+    expect(updates[0]).toMatch(/^hashing: 0 rows \(0 rows\/s\)$/);
+    // Rows counted as they are read, and the changes as they are applied.
+    expect(updates.some((u) => /^(staging|planning|applying): [1-9][\d,]* rows(, [\d,]+ changed)? \([\d,]+ rows\/s\)$/.test(u))).toBe(true);
+    // The line is cleared, and the summary starts on a clean line.
+    expect(updates[updates.length - 1]).toMatch(/^COMPLETE: \d+ rows\./);
+    const plain = rosterbox("import", "--data-dir", tempDir(), "--tenant", "strata", "--format", "oneroster-csv", bundle);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toContain("\x1b[K");
+    expect(plain.stdout).toMatch(/^COMPLETE: \d+ rows\./);
   });
 });
 
