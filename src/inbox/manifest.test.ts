@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../test/_bundle.ts";
@@ -78,6 +78,23 @@ describe("checkManifestFiles and markInvalid", () => {
     const dir = folderWith({ "users.csv": USERS });
     const { md5File } = await import("./manifest.ts");
     const manifest = parseManifest(`<manifest><file name="users.csv" checksum="${await md5File(join(dir, "users.csv"))}" checksumhashtype="md5"/></manifest>`, "m.done");
+    expect((await checkManifestFiles(dir, manifest)).size).toBe(0);
+  });
+
+  it("takes the hash the SFTP server took of a file that is still the same, and reads a changed one again", async () => {
+    const dir = folderWith({ "users.csv": USERS });
+    const path = join(dir, "users.csv");
+    const { md5File } = await import("./manifest.ts");
+    const { rememberMd5 } = await import("./_md5-memo.ts");
+    const real = await md5File(path);
+    // A hash remembered for this very file (as `_upload-md5.ts` tells it) is believed without reading the file:
+    // here it is not the file's, so a manifest with the real one is found to differ.
+    rememberMd5(statSync(path, { bigint: true }), Promise.resolve("0".repeat(32)));
+    const manifest = parseManifest(`<manifest><file name="users.csv" checksum="${real}" checksumhashtype="md5"/></manifest>`, "m.done");
+    expect((await checkManifestFiles(dir, manifest)).get(0)).toMatch(/the file's MD5 is 0{32}/);
+    // Written again since: hashed again, and found right.
+    writeFileSync(path, USERS);
+    utimesSync(path, new Date(2030, 0, 1), new Date(2030, 0, 1));
     expect((await checkManifestFiles(dir, manifest)).size).toBe(0);
   });
 });

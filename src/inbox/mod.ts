@@ -7,5 +7,6 @@
  * @module
  */
 export { checkManifestFiles, ManifestSchemaError, markInvalid, md5File, parseManifest, type Manifest, type ManifestFile } from "./manifest.ts";
+export { rememberMd5 } from "./_md5-memo.ts";
 export { parseSubmissionName, uniqueName, type SubmissionName } from "./naming.ts";
 export { pruneOlderThan } from "./retention.ts";

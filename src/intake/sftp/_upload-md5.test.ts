@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, rmSync, writeFileSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../test/_bundle.ts";
@@ -25,5 +25,29 @@ describe("md5OfDescriptor", () => {
     expect(await md5OfDescriptor(fd, (n) => released.push(n))).toBeUndefined();
     expect(released).toEqual([fd]);
     closeSync(fd);
+  });
+
+  it("tells what it hashes, as the file was when asked; a file written to meanwhile gets no hash to remember", async () => {
+    const file = join(tempDir(), "users.csv");
+    const body = randomBytes(2 * 1024 * 1024);
+    writeFileSync(file, body);
+    const told: { before: BigIntStats; md5: Promise<string | undefined> }[] = [];
+    const remember = (before: BigIntStats, md5: Promise<string | undefined>) => void told.push({ before, md5 });
+    const fd = openSync(file, "r");
+    const logged = await md5OfDescriptor(fd, () => {}, remember);
+    closeSync(fd);
+    expect(logged).toBe(createHash("md5").update(body).digest("hex"));
+    expect(told).toHaveLength(1);
+    expect(told[0]!.before.size).toBe(BigInt(body.length));
+    expect(await told[0]!.md5).toBe(logged);
+
+    // Appended to after it was queued, before it was read (a resumed upload): logged, not remembered.
+    const again = openSync(file, "r");
+    const pending = md5OfDescriptor(again, () => {}, remember);
+    appendFileSync(file, "more");
+    const loggedAgain = await pending;
+    closeSync(again);
+    expect(loggedAgain).toBe(createHash("md5").update(Buffer.concat([body, Buffer.from("more")])).digest("hex"));
+    expect(await told[1]!.md5).toBeUndefined();
   });
 });

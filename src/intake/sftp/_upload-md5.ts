@@ -17,7 +17,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { read } from "node:fs";
+import { fstat, fstatSync, read, type BigIntStats } from "node:fs";
 import { promisify } from "node:util";
 
 /** The field of an `sftp.upload` event that carries the read descriptor. */
@@ -37,21 +37,43 @@ let queue: Promise<unknown> = Promise.resolve();
  * towards its next full collection, and 1 GiB of them set off a
  * mark-compact every few megabytes (the storms `mod.ts` describes).
  *
- * @example const md5 = await md5OfDescriptor(fd, (fd) => worker.postMessage({ type: "release", fd }));
+ * @example const md5 = await md5OfDescriptor(fd, (fd) => worker.postMessage({ type: "release", fd }), rememberMd5);
  */
-export function md5OfDescriptor(fd: number, release: (fd: number) => void): Promise<string | undefined> {
-  const hashed = queue.then(() => hash(fd, release));
+export function md5OfDescriptor(fd: number, release: (fd: number) => void, remember?: RememberMd5): Promise<string | undefined> {
+  // The file as it is now, before the queue reaches it: what `remember` is told the hash is of.
+  let before: BigIntStats | undefined;
+  try {
+    before = remember && fstatSync(fd, { bigint: true });
+  } catch {
+    before = undefined;
+  }
+  const hashed = queue.then(() => hash(fd, release, before));
   queue = hashed;
-  return hashed;
+  if (before) remember!(before, hashed.then((h) => (h?.unchanged ? h.md5 : undefined)));
+  return hashed.then((h) => h?.md5);
 }
 
-async function hash(fd: number, release: (fd: number) => void): Promise<string | undefined> {
+/**
+ * Told, when hashing is queued, the file's `fstat` and a promise of its MD5:
+ * undefined if it could not be read, or changed while it was (the inbox's
+ * `rememberMd5`, so that the manifest check need not read the file again).
+ */
+export type RememberMd5 = (before: BigIntStats, md5: Promise<string | undefined>) => void;
+
+const fstatAt = promisify(fstat);
+
+async function hash(fd: number, release: (fd: number) => void, before: BigIntStats | undefined): Promise<{ md5: string; unchanged: boolean } | undefined> {
   const md5 = createHash("md5");
   const buf = (shared ??= Buffer.allocUnsafe(CHUNK));
   try {
     for (let position = 0; ; ) {
       const { bytesRead } = await readAt(fd, buf, 0, CHUNK, position);
-      if (bytesRead === 0) return md5.digest("hex");
+      if (bytesRead === 0) {
+        // Written to while it was read (a resumed upload, say): the hash stands for the log, not for the file.
+        const after = before && (await fstatAt(fd, { bigint: true }));
+        const unchanged = after !== undefined && after.size === before!.size && after.mtimeNs === before!.mtimeNs && BigInt(position) === after.size;
+        return { md5: md5.digest("hex"), unchanged };
+      }
       md5.update(buf.subarray(0, bytesRead));
       position += bytesRead;
     }

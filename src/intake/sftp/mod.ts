@@ -20,6 +20,7 @@
 import { closeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Config } from "../../config/mod.ts";
+import { rememberMd5 } from "../../inbox/mod.ts";
 import { md5OfDescriptor, READ_FD } from "./_upload-md5.ts";
 
 export interface SftpServer {
@@ -73,7 +74,7 @@ export function startSftpServer(config: Config, log: Log): Promise<SftpServer> {
   const inOrder = (event: string, fields: Record<string, unknown>, release: (fd: number) => void) => {
     const { [READ_FD]: fd, ...rest } = fields;
     if (typeof fd !== "number") return after(() => log(event, rest));
-    const md5 = md5OfDescriptor(fd, release);
+    const md5 = md5OfDescriptor(fd, release, rememberMd5);
     after(async () => log(event, { ...rest, md5: await md5 }));
   };
   return new Promise((resolve, reject) => {
