@@ -9,7 +9,8 @@
  * remembered with the identity of the file it read — device, inode, size and
  * modification time, taken before and after reading — and used only for a
  * file that still has that identity: a file written again, truncated or
- * replaced by another is hashed anew. (A client that rewrites a file and
+ * replaced by another is hashed anew, as is one whose time the client set
+ * after the upload (`put -p`, WinSCP's default). (A client that rewrites a file and
  * then sets its old modification time back gets the old hash; it also
  * writes the manifest, so it could as well have written any checksum.)
  *
