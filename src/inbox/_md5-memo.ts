@@ -48,12 +48,13 @@ export function rememberMd5(before: BigIntStats, md5: Promise<string | undefined
 
 /**
  * The remembered MD5 of the file at `path`, if it is still the file that was
- * hashed; undefined otherwise (hash it).
+ * hashed; undefined otherwise (hash it). `now`: its `stat` (bigint), when
+ * the caller has just taken it.
  *
  * @example const md5 = (await recallMd5(path)) ?? (await md5File(path));
  */
-export async function recallMd5(path: string): Promise<string | undefined> {
-  const now = await stat(path, { bigint: true }).catch(() => undefined);
+export async function recallMd5(path: string, now?: BigIntStats): Promise<string | undefined> {
+  now ??= await stat(path, { bigint: true }).catch(() => undefined);
   if (!now) return undefined;
   const r = remembered.get(fileKey(now));
   if (!r || r.size !== now.size || r.mtimeNs !== now.mtimeNs) return undefined;

@@ -127,19 +127,19 @@ export async function checkManifestFiles(folder: string, manifest: Manifest): Pr
       invalid.set(i, `checksumhashtype "${f.unsupportedHashType}" is not supported; use md5 or none`);
       continue;
     }
-    const info = await stat(join(folder, f.name)).catch(() => undefined);
+    const path = join(folder, f.name);
+    const info = await stat(path, { bigint: true }).catch(() => undefined);
     if (!info?.isFile()) {
       invalid.set(i, "not in the folder");
       continue;
     }
-    if (info.size === 0) {
+    if (info.size === 0n) {
       invalid.set(i, "is empty (0 bytes)");
       continue;
     }
     if (f.hashType === "md5") {
       // The SFTP server hashed it as it arrived, most often: that hash, if it is still this file's.
-      const path = join(folder, f.name);
-      const actual = (await recallMd5(path)) ?? (await md5File(path));
+      const actual = (await recallMd5(path, info)) ?? (await md5File(path));
       if (actual !== f.checksum) invalid.set(i, `checksum differs: the manifest says ${f.checksum || "(empty)"}, the file's MD5 is ${actual}`);
     }
   }

@@ -295,6 +295,9 @@ export async function benchImport(
   }
 }
 
+/** The counts of an anchor, which imports nothing. */
+const NO_COUNTS: Counts = { created: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
+
 /**
  * The second anchor: the first import's records copied into a fresh store in
  * key order, 5,000 a transaction (./store-floor.ts) — LMDB's own write speed
@@ -308,8 +311,7 @@ async function storeFloor(students: number, from: string, to: string, log: (line
   const r = JSON.parse(m.stdout) as { rows: number; seconds: number };
   await rm(to, { recursive: true, force: true });
   log(`[${label(students)}]   LMDB writes alone: ${r.seconds.toFixed(1)} s, ${rate(r.rows / r.seconds)} rows/s`);
-  const none = { created: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
-  return { students, scenario: "LMDB writes alone: the first import's records into a fresh store (store anchor)", rows: r.rows, seconds: r.seconds, peakRssAnonMB: m.peakRssAnonMB, cpu: m.cpu, status: "—", counts: none, check: "—", anchor: true };
+  return { students, scenario: "LMDB writes alone: the first import's records into a fresh store (store anchor)", rows: r.rows, seconds: r.seconds, peakRssAnonMB: m.peakRssAnonMB, cpu: m.cpu, status: "—", counts: NO_COUNTS, check: "—", anchor: true };
 }
 
 const COLD = "1 % changed, the store out of the page cache (dropped first)";
@@ -342,10 +344,9 @@ async function pageCacheAnchor(students: number, dir: string, log: (line: string
   await rm(file, { force: true });
   if (m.code !== 0) throw new BenchFailure(`dd failed (exit ${m.code ?? m.signal}):\n${m.stderr}`);
   log(`[${label(students)}]   dd of 1 GiB into the page cache: ${m.seconds.toFixed(2)} s, ${m.cpu.sys.toFixed(2)} s in the kernel`);
-  const none = { created: 0, updated: 0, deleted: 0, unchanged: 0, errors: 0, warnings: 0 };
   return {
     students, scenario: "dd writing 1 GiB into the page cache, no sync (page-cache anchor)", rows: 0, seconds: m.seconds,
-    peakRssAnonMB: m.peakRssAnonMB, cpu: m.cpu, status: "—", counts: none, check: "—", anchor: true,
+    peakRssAnonMB: m.peakRssAnonMB, cpu: m.cpu, status: "—", counts: NO_COUNTS, check: "—", anchor: true,
   };
 }
 
