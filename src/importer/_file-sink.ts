@@ -44,6 +44,9 @@ const { control, slots, error, slotBytes } = workerData;
 const words = new Int32Array(control);
 const fds = new Map();
 const failed = new Set();
+// Transforms by name, compiled from their source once: each file that has one keeps its state beside its descriptor.
+const transforms = new Map();
+const transformed = new Map();
 function fail(file, err) {
   failed.add(file);
   if (Atomics.compareExchange(words, ${FAILED}, 0, 1) === 0) {
@@ -58,18 +61,28 @@ parentPort.on("message", (op) => {
       if (op.op === "close") failed.delete(op.file);
     } else if (op.op === "open") {
       fds.set(op.file, fs.openSync(op.path, "r+"));
+      if (op.transform) {
+        const { name, source } = op.transform;
+        if (!transforms.has(name)) transforms.set(name, new Function("return (" + source + ");")());
+        transformed.set(op.file, { fn: transforms.get(name), state: {} });
+      }
     } else if (op.op === "write") {
       const fd = fds.get(op.file);
       const bytes = Buffer.from(slots, op.slot * slotBytes, op.length);
-      for (let done = 0; done < op.length; ) done += fs.writeSync(fd, bytes, done, op.length - done);
+      const t = transformed.get(op.file);
+      const put = (b, n) => { for (let done = 0; done < n; ) done += fs.writeSync(fd, b, done, n - done); };
+      if (t) t.fn(t.state, bytes, put);
+      else put(bytes, op.length);
     } else if (op.op === "close") {
       const fd = fds.get(op.file);
       fds.delete(op.file);
+      transformed.delete(op.file);
       fs.closeSync(fd);
     }
   } catch (err) {
     const fd = fds.get(op.file);
     fds.delete(op.file);
+    transformed.delete(op.file);
     if (fd !== undefined) try { fs.closeSync(fd); } catch {}
     fail(op.file, err);
   }
@@ -83,8 +96,21 @@ parentPort.on("message", (op) => {
 });
 `;
 
+/**
+ * What the writer thread makes of a file's bytes before writing them: the
+ * source text of a function `(state, bytes, emit)` that refers to nothing
+ * outside itself. It is called for each buffer in order, with one `state`
+ * object per file (`{}` at first), and hands what to write to
+ * `emit(piece, length)` before it returns.
+ */
+export interface SinkTransform {
+  /** One name per source: compiled once per writer thread. */
+  name: string;
+  source: string;
+}
+
 type Op =
-  | { op: "open"; file: number; path: string }
+  | { op: "open"; file: number; path: string; transform?: SinkTransform }
   | { op: "write"; file: number; slot: number; length: number }
   | { op: "close"; file: number };
 
@@ -123,11 +149,11 @@ class Pool {
    * emptied) here, so a path that cannot be written throws now; the writer
    * thread opens it again for itself, after what it was given before.
    */
-  open(path: string): number {
+  open(path: string, transform?: SinkTransform): number {
     closeSync(openSync(path, "w"));
     const file = ++this.#files;
     this.#paths.set(file, path);
-    this.post({ op: "open", file, path });
+    this.post(transform ? { op: "open", file, path, transform } : { op: "open", file, path });
     return file;
   }
 
@@ -233,9 +259,10 @@ export class FileSink {
   #handed = 0;
   #ended = false;
 
-  constructor(readonly path: string) {
+  /** `transform`: what the writer thread makes of the bytes before writing them (none: they are written as given). */
+  constructor(readonly path: string, transform?: SinkTransform) {
     this.#pool = poolOf();
-    this.#file = this.#pool.open(path);
+    this.#file = this.#pool.open(path, transform);
     try {
       this.#slot = this.#pool.take();
     } catch (err) {
@@ -246,7 +273,7 @@ export class FileSink {
     this.view = this.#pool.views[this.#slot]!;
   }
 
-  /** Bytes given to the file so far, written or on their way. */
+  /** Bytes given to the file so far, written or on their way (as given: before a transform). */
   get length(): number {
     return this.#handed + this.at;
   }

@@ -52,4 +52,20 @@ describe("ResultsWriter", () => {
       `file,line,entity,sourcedId,action,status,message\nusers.csv,2,users,u1,unchanged,SUCCESS,\nusers.csv,3,users,u2,skip,ERROR,${huge}\nusers.csv,4,users,u3,unchanged,SUCCESS,\n`,
     );
   });
+
+  it("keeps a file's name and entity for rows long after they were handed over, through every buffer of the pool", () => {
+    const path = join(tempDir(), "job.csv");
+    const out = new ResultsWriter(path);
+    // Rows of about 25 bytes as handed over: far more than the pool's 16 buffers of 1 MiB hold.
+    const rows = 1_000_000;
+    for (let i = 0; i < rows; i++) out.unchanged("enrollments.csv", i + 2, "enrollments", `e${i}`);
+    out.write({ file: "users.csv", line: 2, entity: "users", sourcedId: "u1", action: "update", status: "WARNING", message: "a, b" });
+    out.close();
+    const lines = readFileSync(path, "utf8").split("\n");
+    expect(lines.length).toBe(rows + 3);
+    expect(lines[1]).toBe("enrollments.csv,2,enrollments,e0,unchanged,SUCCESS,");
+    for (const i of [1, 77_777, 500_000, rows - 1]) expect(lines[i + 1]).toBe(`enrollments.csv,${i + 2},enrollments,e${i},unchanged,SUCCESS,`);
+    expect(lines[rows + 1]).toBe('users.csv,2,users,u1,update,WARNING,"a, b"');
+    expect(lines.filter((l) => !l.startsWith("enrollments.csv,") && !l.startsWith("users.csv,"))).toEqual([lines[0], ""]);
+  });
 });
