@@ -84,6 +84,19 @@ tenants:
     const validate = run(["validate", "--format", "oneroster-csv", writeBundle(DISTRICT), "--json"]);
     expect(validate.status, validate.stderr).toBe(0);
     expect(JSON.parse(validate.stdout)).toMatchObject({ status: "complete", rows: 17 });
+
+    // The results CSV is made in the writer thread from the source text of its expander: in the bundle too.
+    const users = DISTRICT["users.csv"]!.split("\n");
+    const [id, ...rest] = users[2]!.split(",");
+    users[2] = [`"${id}, again"`, ...rest].join(",");
+    const results = join(dir, "results.csv");
+    const rejected = run(["validate", "--format", "oneroster-csv", writeBundle({ ...DISTRICT, "users.csv": users.join("\n") }), "--results", results]);
+    expect(rejected.status, rejected.stderr).toBe(1);
+    const lines = readFileSync(results, "utf8").split("\n");
+    expect(lines[0]).toBe("file,line,entity,sourcedId,action,status,message");
+    expect(lines).toContain("orgs.csv,2,orgs,d1,create,SUCCESS,");
+    expect(lines.find((l) => l.startsWith("users.csv,3,"))).toMatch(new RegExp(`^users\\.csv,3,users,"${id}, again",skip,ERROR,.+`));
+    expect(lines.at(-1)).toBe("");
   });
 
   it("imports a bundle twice (reads stored records) and runs an export", () => {
