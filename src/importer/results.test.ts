@@ -68,4 +68,21 @@ describe("ResultsWriter", () => {
     expect(lines[rows + 1]).toBe('users.csv,2,users,u1,update,WARNING,"a, b"');
     expect(lines.filter((l) => !l.startsWith("enrollments.csv,") && !l.startsWith("users.csv,"))).toEqual([lines[0], ""]);
   });
+
+  it("writes rows whose file name is too long for a compact record, and the rows after them", () => {
+    const path = join(tempDir(), "job.csv");
+    const out = new ResultsWriter(path);
+    const files = Array.from({ length: 300 }, (_, i) => `${"f".repeat(250)}${i}.csv`).join(" ");
+    out.unchanged("users.csv", 2, "users", "u1");
+    out.write({ file: files, line: 0, entity: "", sourcedId: "", action: "skip", status: "SUCCESS", message: "identical" });
+    out.unchanged("users.csv", 3, "users", "u2");
+    out.close();
+    expect(readFileSync(path, "utf8").split("\n")).toEqual([
+      "file,line,entity,sourcedId,action,status,message",
+      "users.csv,2,users,u1,unchanged,SUCCESS,",
+      `${files},0,,,skip,SUCCESS,identical`,
+      "users.csv,3,users,u2,unchanged,SUCCESS,",
+      "",
+    ]);
+  });
 });

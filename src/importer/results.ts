@@ -58,6 +58,8 @@ export class ResultsWriter {
   // Rows come file by file: `file,` and `,entity,` are handed over once per run of rows.
   #file: string | undefined;
   #entity: string | undefined;
+  /** The context is too long for a context record. */
+  #wideContext = false;
 
   /** Creates `path` and writes the header. */
   constructor(readonly path: string) {
@@ -85,7 +87,7 @@ export class ResultsWriter {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     const room = ROW_HEAD + 3 * id.length + 3 * text.length;
     // A row longer than a buffer (a message quoting a huge field) is made into CSV here, and passed through.
-    if (room > SLOT_BYTES || !(line >= 0 && line <= 0xffffffff) || id.length > 0x5555) {
+    if (this.#wideContext || room > SLOT_BYTES || !(line >= 0 && line <= 0xffffffff) || id.length > 0x5555) {
       const row = [csvField(file), line, csvField(entity), csvField(id), ACTIONS[action], STATUSES[status], csvField(text)];
       return this.#raw(Buffer.from(`${row.join(",")}\n`));
     }
@@ -109,6 +111,9 @@ export class ResultsWriter {
     this.#entity = entity;
     const head = Buffer.from(`${csvField(file)},`);
     const mid = Buffer.from(`,${csvField(entity)},`);
+    // Past a record's 16-bit lengths (the files of an identical package, named in one row): its rows go as CSV.
+    this.#wideContext = head.length > 0xffff || mid.length > 0xffff;
+    if (this.#wideContext) return;
     const sink = this.#sink;
     sink.room(CONTEXT_HEAD + head.length + mid.length);
     const at = sink.at;
