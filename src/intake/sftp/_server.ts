@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { BlockList, isIP, type Socket } from "node:net";
+import { BlockList, createServer, isIP, type Socket } from "node:net";
 import ssh2 from "ssh2";
 import type { Config, SftpUser } from "../../config/mod.ts";
 // Straight from secrets.ts: config/mod.ts would load the YAML parser and the schema validator into this worker's heap.
@@ -52,6 +52,11 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
   const sessions = new Map<string, number>();
   const idleMs = (limits.idle_timeout_seconds ?? 600) * 1000;
   let connections = 0;
+  // The TCP sockets are ours, handed to ssh2 (`injectSocket`): ssh2 has no public way to reach
+  // the socket it reads, and each connection needs it (no delay, corking replies, pausing reads).
+  // ssh2 names a connection's peer by the socket's address and port: live connections differ in them.
+  const sockets = new Map<string, Socket>();
+  const peer = (ip: string | undefined, port: number | undefined) => `${ip} ${port}`;
   const server = new ssh2.Server({ hostKeys: keys.map((k) => k.private) }, (client, info) => {
     const id = ++connections;
     const where = { connection: id, ip: info.ip, client: info.header.versions.software };
@@ -62,7 +67,6 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
       client.end();
       return;
     }
-    (client as unknown as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
     const preAuth = setTimeout(() => client.end(), PRE_AUTH_MS);
     let attempts = 0;
     let account: Account | undefined;
@@ -130,8 +134,7 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
     // Replies from fs callbacks completed in one turn of the event loop leave in one writev:
     // a bulk upload is a STATUS per 32 KiB WRITE, and with no delay (above) each was a send()
     // of its own, the largest single cost on the SFTP thread (socket writes ~1/4 of its time).
-    // ssh2 has no API for its socket; `_sock` is where 1.x keeps it (no batching without it).
-    const sock = (client as unknown as { _sock?: Socket })._sock;
+    const sock = sockets.get(peer(info.ip, info.port));
     let throttled = false;
     const inFlight = new InFlight(limits.max_requests_in_flight ?? DEFAULT_IN_FLIGHT, () => {
       sock?.pause();
@@ -181,15 +184,28 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
     });
   });
   const [host, portText] = splitListen(config.sftp?.listen ?? "0.0.0.0:2222");
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(Number(portText), host, () => resolve());
+  const tcp = createServer((socket) => {
+    // Without it uploads ran at 0.16–0.40× OpenSSH's speed: Nagle and delayed ACKs hold the small STATUS replies.
+    socket.setNoDelay(true);
+    const key = peer(socket.remoteAddress, socket.remotePort);
+    sockets.set(key, socket);
+    socket.once("close", () => sockets.delete(key));
+    server.injectSocket(socket);
   });
-  const address = server.address() as { port: number };
+  await new Promise<void>((resolve, reject) => {
+    tcp.once("error", reject);
+    tcp.listen(Number(portText), host, () => {
+      tcp.off("error", reject);
+      resolve();
+    });
+  });
+  // Once listening, a failed accept (out of descriptors) is logged, not thrown: the server goes on.
+  tcp.on("error", (err) => log("sftp.error", { message: err.message }));
+  const address = tcp.address() as { port: number };
   return {
     port: address.port,
     fingerprints: keys.map((k) => k.fingerprint),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => new Promise((resolve) => tcp.close(() => resolve())),
   };
 }
 
