@@ -132,7 +132,7 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
       if (!idle) arm(idleMs);
     };
     // Replies from fs callbacks completed in one turn of the event loop leave in one writev:
-    // a bulk upload is a STATUS per 32 KiB WRITE, and with no delay (above) each was a send()
+    // a bulk upload is a STATUS per 32 KiB WRITE, and with no delay (set on accept) each was a send()
     // of its own, the largest single cost on the SFTP thread (socket writes ~1/4 of its time).
     const sock = sockets.get(peer(info.ip, info.port));
     let throttled = false;
