@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { tempDir } from "../../test/_bundle.ts";
 import { SLOT_BYTES } from "./_file-sink.ts";
 import { ResultsWriter } from "./results.ts";
+import { ACTIONS, STATUSES } from "./_results-codec.ts";
 
 describe("ResultsWriter", () => {
   it("quotes the fields that need it, file by file", () => {
@@ -84,5 +85,20 @@ describe("ResultsWriter", () => {
       "users.csv,3,users,u2,unchanged,SUCCESS,",
       "",
     ]);
+  });
+
+  it("writes every action and status by name: the writer thread's own list of them agrees with the codes", () => {
+    const path = join(tempDir(), "job.csv");
+    const out = new ResultsWriter(path);
+    const want = ["file,line,entity,sourcedId,action,status,message"];
+    let line = 2;
+    for (const action of ACTIONS) {
+      for (const status of STATUSES) {
+        out.write({ file: "users.csv", line, entity: "users", sourcedId: "u1", action, status, message: "" });
+        want.push(`users.csv,${line++},users,u1,${action},${status},`);
+      }
+    }
+    out.close();
+    expect(readFileSync(path, "utf8")).toBe(want.join("\n") + "\n");
   });
 });
