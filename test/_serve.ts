@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { until } from "./_until.ts";
 
 export const CLI = join(import.meta.dirname, "..", "bin", "rosterbox.mjs");
 
@@ -14,6 +15,8 @@ export interface Served {
   lines: () => Record<string, unknown>[];
   /** Everything it printed (stdout and stderr). */
   output: () => string;
+  /** The first log line of `event`; fails with everything serve printed if it exits first. */
+  logged: (event: string, ms?: number) => Promise<Record<string, unknown>>;
 }
 
 /** Starts `serve --config FILE`; the caller kills it. */
@@ -23,5 +26,10 @@ export function spawnServe(config: string): Served {
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
   const lines = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { child, lines, output: () => out };
+  const logged = async (event: string, ms?: number) => {
+    const line = await until(`serve to log "${event}"`, () => lines().find((l) => l.event === event) ?? ((child.exitCode !== null || child.signalCode !== null) && { exited: child.exitCode ?? child.signalCode }), ms);
+    if ("exited" in line && line.event === undefined) throw new Error(`serve exited (${String(line.exited)}) before it logged "${event}"; it printed:\n${out}`);
+    return line;
+  };
+  return { child, lines, output: () => out, logged };
 }

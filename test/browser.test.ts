@@ -17,7 +17,6 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { hashPassword } from "../src/config/secrets.ts";
 import { DISTRICT, tempDir, writeBundle } from "./_bundle.ts";
 import { CLI, spawnServe, type Served } from "./_serve.ts";
-import { until } from "./_until.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const have = existsSync(CHROMIUM);
@@ -48,8 +47,7 @@ tenants:
 `);
   served = spawnServe(config);
   children.push(served.child);
-  const line = await until("the web server", () => served.lines().find((l) => l.event === "http") ?? (served.child.exitCode !== null && { failed: served.output() }));
-  if ("failed" in line) throw new Error(String(line.failed));
+  const line = await served.logged("http");
   url = `http://127.0.0.1:${line.port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,

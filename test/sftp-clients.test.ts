@@ -68,8 +68,7 @@ tenants:
   child = served.child;
   lines = served.lines;
   // Port 0: the system picks a free one (a fixed random one could be taken), logged by serve.
-  const started = await until("the SFTP server", () => lines().find((l) => l.event === "sftp") ?? (child!.exitCode !== null && { failed: served.output() }));
-  if ("failed" in started) throw new Error(`serve exited: ${String(started.failed)}`);
+  const started = await served.logged("sftp");
   port = Number(started.port);
 });
 afterAll(() => {

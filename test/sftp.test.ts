@@ -48,11 +48,10 @@ tenants:
     feeds:
       - { folder: OneRoster, format: oneroster-csv, submission: manifest }
 `);
-    const { child, lines } = spawnServe(config);
+    const { child, lines, logged } = spawnServe(config);
     children.push(child);
     // Port 0: the system picks a free one (a fixed random one could be taken), logged by serve.
-    const started = await until("the SFTP server", () => lines().find((l) => l.event === "sftp") ?? (child.exitCode !== null && { exited: true }));
-    expect(started).not.toHaveProperty("exited");
+    const started = await logged("sftp");
     const port = Number(started.port);
     expect(lines().find((l) => l.event === "sftp")!.host_keys).toEqual([expect.stringMatching(/^SHA256:/), expect.stringMatching(/^SHA256:/)]);
 
@@ -118,10 +117,9 @@ tenants:
   const served = async (dir: string, yaml: string) => {
     const config = join(dir, "rosterbox.yaml");
     writeFileSync(config, `data_dir: ${join(dir, "data")}\n${yaml}`);
-    const { child, lines } = spawnServe(config);
+    const { child, lines, logged } = spawnServe(config);
     children.push(child);
-    const started = await until("the SFTP server", () => lines().find((l) => l.event === "sftp") ?? (child.exitCode !== null && { exited: true }));
-    expect(started).not.toHaveProperty("exited");
+    const started = await logged("sftp");
     const local = join(dir, "local");
     mkdirSync(local, { recursive: true });
     const sftp = (user: string, batch: string, extra: string[] = []) => {
