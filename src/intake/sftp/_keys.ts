@@ -29,19 +29,33 @@ export function hostKeys(dataDir: string): HostKey[] {
   const dir = join(dataDir, "ssh");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const out: HostKey[] = [];
-  for (const [name, make] of [
-    ["host_ed25519", () => ssh2.utils.generateKeyPairSync("ed25519")],
-    ["host_rsa", () => ssh2.utils.generateKeyPairSync("rsa", { bits: 3072 })],
-  ] as const) {
+  for (const [name, type] of [["host_ed25519", "ed25519"], ["host_rsa", "rsa"]] as const) {
     const path = join(dir, name);
-    if (!existsSync(path)) writeFileSync(path, make().private, { mode: 0o600, flag: "wx" });
+    if (!existsSync(path)) writeFileSync(path, newHostKey(type), { mode: 0o600, flag: "wx" });
     const text = readFileSync(path, "utf8");
     const parsed = ssh2.utils.parseKey(text);
-    if (parsed instanceof Error) throw new Error(`${path}: ${parsed.message}`);
+    if (parsed instanceof Error) throw new Error(`${path}: ${parsed.message}; a host key must be an unencrypted OpenSSH or PEM private key (remove the file and a new key is made at the next start; clients then see a new fingerprint)`);
     const key = Array.isArray(parsed) ? parsed[0]! : parsed;
     out.push({ private: text, fingerprint: fingerprint(key.getPublicSSH()) });
   }
   return out;
+}
+
+/**
+ * A new host private key (OpenSSH format) that ssh2 reads back.
+ *
+ * ssh2's keygen strips the leading zero bytes of an ed25519 public key
+ * (mscdex/ssh2#1513, open in 1.17), so about 1 key in 256 it makes cannot
+ * be parsed: written as the host key, it stopped every start. Such a key is
+ * thrown away and another made.
+ *
+ * @example writeFileSync(path, newHostKey("ed25519"), { mode: 0o600, flag: "wx" });
+ */
+export function newHostKey(type: "ed25519" | "rsa"): string {
+  for (;;) {
+    const pair = type === "rsa" ? ssh2.utils.generateKeyPairSync("rsa", { bits: 3072 }) : ssh2.utils.generateKeyPairSync("ed25519");
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error) && !(ssh2.utils.parseKey(pair.public) instanceof Error)) return pair.private;
+  }
 }
 
 /** A parsed authorized key, ready to compare with what a client offers. */
