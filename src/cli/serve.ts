@@ -15,7 +15,6 @@ import { join } from "node:path";
 import { ConfigError, loadConfig, parseConfig, type Config } from "../config/mod.ts";
 import { DEFAULT_CONFIG } from "../config/default.ts";
 import { withDefaultSecrets } from "../config/first-start.ts";
-import { Cron } from "croner";
 import { archiveDir, ensureDropTree } from "../inbox/droptree.ts";
 import { pruneOlderThan } from "../inbox/retention.ts";
 import { claimSubmission, finalizeSubmission } from "../inbox/submission.ts";
@@ -25,6 +24,7 @@ import { carryOutDecision, decidedJobs } from "../jobs/decide.ts";
 import { JobQueue } from "../jobs/queue.ts";
 import { runInWorker } from "../jobs/worker.ts";
 import { log } from "../log.ts";
+import { scheduled } from "./_cron.ts";
 import { allJobs, type JobRecord } from "../store/jobs.ts";
 import { ensureJobIndex } from "../store/job-index.ts";
 import { appendAudit } from "../store/audit.ts";
@@ -105,7 +105,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       queue.add(job);
     }
   }, 1000);
-  const retention = new Cron(config.retention?.schedule ?? "0 3 * * *", { timezone: config.time_zone, protect: true }, () => {
+  const retention = scheduled(config.retention?.schedule ?? "0 3 * * *", config.time_zone, () => {
     const days = config.retention?.archive_days ?? 60;
     for (const t of config.tenants) {
       const removed = pruneOlderThan(archiveDir(config.data_dir, t.id), days);
@@ -118,14 +118,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
       }
     }
     pruneSessions(store);
-  });
+  }, (message) => log("error", "retention", { message: `the retention run failed; it runs again at its next time: ${message}` }));
   // Scheduled exports queue behind the tenant's imports, so a run sees whole jobs only.
   const schedules = config.tenants.flatMap((t) => (t.exports ?? []).filter((e) => e.schedule).map((e) =>
-    new Cron(e.schedule!, { timezone: config.time_zone, protect: true }, () => {
+    scheduled(e.schedule!, config.time_zone, () => {
       const job = newExportJob(store, { tenant: t.id, profile: e, timeZone: config.time_zone }, "schedule");
       log("info", "job", { id: job.id, tenant: t.id, feed: job.feed, status: "queued", via: "schedule" });
       queue.add(job);
-    })));
+    }, (message) => log("error", "export", { tenant: t.id, export: e.name, message: `the scheduled export could not be queued; it runs again at its next time: ${message}` }))));
   log("info", "ready", { data_dir: config.data_dir, tenants: config.tenants.map((t) => t.id) });
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
