@@ -1,12 +1,18 @@
 /**
- * One writer per data directory: a lock file holding the owner's pid. A
- * lock left by a process that died (kill -9, power loss) is taken over; a
- * live owner makes the second process stop with a clear message instead of
- * resuming the same job twice.
+ * One writer per data directory: a lock file holding the owner's pid and
+ * the machine's boot id. A lock left by a process that died (kill -9, power
+ * loss, a reboot) is taken over; a live owner makes the second process stop
+ * with a clear message instead of resuming the same job twice.
+ *
+ * The lock appears with its content already in it (written to a file of our
+ * own, then hard-linked into place), so a process starting at the same
+ * instant never reads an empty lock and takes it for a dead one's; a stale
+ * lock is moved aside before it is replaced, which only one process can do.
  *
  * @module
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 function alive(pid: number): boolean {
@@ -15,6 +21,49 @@ function alive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Changes at every boot (Linux); a pid from another boot is no one's now. */
+function bootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** What a lock file says: its text, or undefined if there is none (any more). */
+function readLock(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+/** The live process a lock's text names, or 0 if it names none (dead, from another boot, or unreadable). */
+function liveOwner(text: string, boot: string): number {
+  const [pidText = "", lockBoot] = text.trim().split(" ");
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return 0;
+  if (lockBoot !== undefined && boot !== "" && lockBoot !== boot) return 0;
+  return alive(pid) ? pid : 0;
+}
+
+/**
+ * Puts the lock in place whole (a hard link to our written file), or throws
+ * EEXIST. Where the filesystem has no hard links (some SMB mounts) it is
+ * created with O_EXCL and written, as before: briefly empty.
+ */
+function place(mine: string, path: string, text: string): void {
+  try {
+    linkSync(mine, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw err;
+    writeFileSync(path, text, { flag: "wx" });
   }
 }
 
@@ -28,18 +77,47 @@ function alive(pid: number): boolean {
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, "rosterbox.lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: "wx" });
-      return () => rmSync(path, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const owner = Number(readFileSync(path, "utf8"));
-      if (owner && owner !== process.pid && alive(owner)) {
+  const boot = bootId();
+  const text = boot === "" ? String(process.pid) : `${process.pid} ${boot}`;
+  const unique = () => `${path}.${process.pid}.${randomBytes(6).toString("hex")}`;
+  const mine = unique();
+  writeFileSync(mine, text);
+  try {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        place(mine, path, text);
+        // Only our own lock is removed: one that replaced ours (it cannot, while we live) stays.
+        return () => {
+          if (readLock(path) === text) rmSync(path, { force: true });
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+      const found = readLock(path);
+      if (found === undefined) continue;
+      const owner = liveOwner(found, boot);
+      if (owner && owner !== process.pid) {
         throw new Error(`${dataDir} is in use by process ${owner} (another rosterbox import or serve); wait for it to finish`);
       }
-      rmSync(path, { force: true });
+      // Stale. Of processes racing to replace it, one moves it aside; a lock taken since we read it goes back.
+      const aside = unique();
+      try {
+        renameSync(path, aside);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+        throw err;
+      }
+      if (readLock(aside) !== found) {
+        try {
+          linkSync(aside, path);
+        } catch {
+          // Another lock is in place already; whoever holds it is found at the next attempt.
+        }
+      }
+      rmSync(aside, { force: true });
     }
+    throw new Error(`could not take the lock ${path}: it keeps changing hands`);
+  } finally {
+    rmSync(mine, { force: true });
   }
-  throw new Error(`could not take the lock ${path}`);
 }
