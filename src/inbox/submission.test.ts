@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openStore, tempDir } from "../../test/_bundle.ts";
 import type { Feed } from "../config/mod.ts";
-import { loadJob } from "../store/jobs.ts";
-import { takeManifest } from "./submission.ts";
+import { loadJob, saveJob } from "../store/jobs.ts";
+import { finalizeSubmission, takeManifest } from "./submission.ts";
 
 const FEED: Feed = { folder: "Xml", format: "ims-xml", submission: "manifest" };
 
@@ -37,6 +37,35 @@ describe("takeManifest", () => {
     expect(existsSync(join(folder, "a.PROCESSING"))).toBe(true);
     expect(readFileSync(join(dataDir, "incoming", outcome.job.id, "roster.xml"), "utf8")).toBe("<enterprise/>");
     expect(loadJob(store, outcome.job.id)).toMatchObject({ status: "queued", submission: { folder, manifest: "a", files: ["roster.xml"] } });
+    await store.close();
+  });
+});
+
+describe("finalizeSubmission", () => {
+  it("removes the files it took, never a newer upload of the same name that came while the job ran", async () => {
+    const dataDir = tempDir();
+    const folder = tempDir();
+    const store = openStore(dataDir);
+    const ctx = { store, dataDir, tenant: "strata", feed: FEED, waitMs: 60_000, firstSeen: 0, now: 1 };
+    const take = async (base: string, files: Record<string, string>) => {
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(folder, name), text);
+      writeFileSync(join(folder, `${base}.done`), `<manifest>${Object.keys(files).map((n) => `<file name="${n}" checksum="" checksumhashtype="none"/>`).join("")}</manifest>`);
+      const outcome = await takeManifest(folder, `${base}.done`, ctx);
+      if (outcome.state !== "queued") throw new Error(`not queued: ${JSON.stringify(outcome)}`);
+      return outcome.job;
+    };
+    const job = await take("monday", { "a.xml": "<enterprise>monday a</enterprise>", "b.xml": "<enterprise>monday b</enterprise>", "c.xml": "<enterprise>monday c</enterprise>" });
+    // While it runs: tomorrow's a.xml arrives as SFTP puts it (a new file renamed into place), b.xml is rewritten in place (a share).
+    writeFileSync(join(folder, ".a.xml.upload"), "<enterprise>tuesday a</enterprise>");
+    renameSync(join(folder, ".a.xml.upload"), join(folder, "a.xml"));
+    writeFileSync(join(folder, "b.xml"), "<enterprise>tuesday b, longer</enterprise>");
+    saveJob(store, { ...loadJob(store, job.id)!, status: "complete" });
+    finalizeSubmission(store, dataDir, loadJob(store, job.id)!);
+    expect(readFileSync(join(folder, "a.xml"), "utf8")).toBe("<enterprise>tuesday a</enterprise>");
+    expect(readFileSync(join(folder, "b.xml"), "utf8")).toBe("<enterprise>tuesday b, longer</enterprise>");
+    expect(existsSync(join(folder, "c.xml"))).toBe(false);
+    expect(existsSync(join(folder, "monday.PROCESSING"))).toBe(false);
+    expect(readFileSync(join(dataDir, "archive", "strata", job.id, "a.xml"), "utf8")).toBe("<enterprise>monday a</enterprise>");
     await store.close();
   });
 });

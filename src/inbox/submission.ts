@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, wr
 import { join } from "node:path";
 import type { Feed } from "../config/mod.ts";
 import type { FormatName } from "../formats/mod.ts";
-import { appendJobEvent, loadJob, newJobId, saveJob, type JobRecord } from "../store/jobs.ts";
+import { appendJobEvent, loadJob, newJobId, saveJob, type JobRecord, type SubmissionRecord } from "../store/jobs.ts";
 import type { Store } from "../store/mod.ts";
 import { parseThreshold } from "./_feed.ts";
 import { archiveDir, incomingDir, resultsDir } from "./droptree.ts";
@@ -119,6 +119,7 @@ function queueFiles(folder: string, files: string[], manifest: string | undefine
   const copies = incomingDir(ctx.dataDir, id);
   mkdirSync(copies, { recursive: true });
   const stored = files.map((file) => storedName(ctx, file));
+  const stamps = files.map((file) => stampOf(join(folder, file)) ?? "");
   files.forEach((file, i) => copyFileSync(join(folder, file), join(copies, stored[i]!)));
   const feed = ctx.feed!;
   const format = feed.format as FormatName;
@@ -136,7 +137,7 @@ function queueFiles(folder: string, files: string[], manifest: string | undefine
       jobId: id,
       resultsPath,
     },
-    submission: { folder, ...(manifest !== undefined ? { manifest } : {}), files },
+    submission: { folder, ...(manifest !== undefined ? { manifest } : {}), files, stamps },
   };
   saveJob(ctx.store, job);
   appendJobEvent(ctx.store, id, "queued", { folder, files, ...(manifest !== undefined ? { manifest: `${manifest}.done` } : {}) });
@@ -170,10 +171,29 @@ export function claimSubmission(job: JobRecord): void {
   if (!sub) return;
   try {
     if (sub.manifest !== undefined) renameSync(join(sub.folder, `${sub.manifest}.done`), join(sub.folder, `${sub.manifest}.PROCESSING`));
-    else for (const file of sub.files) rmSync(join(sub.folder, file), { force: true });
+    else removeSubmitted(sub);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
+}
+
+/** A file's identity and version: a new upload of the same name (a new inode, or the same one rewritten) differs. */
+function stampOf(path: string): string | undefined {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st && `${st.ino}:${st.size}:${st.mtimeMs}`;
+}
+
+/**
+ * Removes the submission's files from its folder, each only if it is still
+ * the file that was copied: the SIS may have uploaded tomorrow's `users.csv`
+ * while today's job ran, and that one belongs to the next submission.
+ */
+function removeSubmitted(sub: SubmissionRecord): void {
+  sub.files.forEach((file, i) => {
+    const path = join(sub.folder, file);
+    const stamp = sub.stamps?.[i];
+    if (stamp === undefined || stampOf(path) === stamp) rmSync(path, { force: true });
+  });
 }
 
 /**
@@ -196,7 +216,7 @@ export function finalizeSubmission(store: Store, dataDir: string, job: JobRecord
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  for (const file of sub.files) rmSync(join(sub.folder, file), { force: true });
+  removeSubmitted(sub);
   const state = job.status === "complete" ? undefined : job.status === "incomplete" ? "INCOMPLETE" : "FAILED";
   try {
     if (sub.manifest !== undefined) {

@@ -27,6 +27,12 @@ export interface SubmissionRecord {
   folder: string;
   manifest?: string;
   files: string[];
+  /**
+   * Each file as it was copied (`inode:size:mtimeMs`, by index): only a file
+   * still so is removed from the folder, never a newer upload of the same
+   * name. Jobs from before it have none, and their files are removed by name.
+   */
+  stamps?: string[];
   /** Set once the manifest's end state and the files' removal are done. */
   finalized?: boolean;
 }
