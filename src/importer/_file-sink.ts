@@ -31,7 +31,7 @@ const SLOTS = 16;
 // The control words, shared with the writer thread.
 const FREE = 0; // slots not being written or filled
 const DONE = 1; // operations finished
-const FAILED = 2; // 1 once an operation failed; the message is in the error area
+const FAILED = 2; // 1 while the writer writes a failure's message into the error area, 2 once it is there
 const STATE = 3; // one word per slot: 0 free, 1 taken
 const ERROR_BYTES = 1024;
 /** How long a wait for the writer thread may last before it is taken for stopped. */
@@ -53,6 +53,8 @@ function fail(file, err) {
     const text = Buffer.from(String(err && err.message || err)).subarray(0, ${ERROR_BYTES - 8});
     new Uint8Array(error).set(text, 8);
     new Int32Array(error, 0, 2).set([file, text.length]);
+    // Published only now: a reader that saw the failure before its message would report another file, or none.
+    Atomics.store(words, ${FAILED}, 2);
   }
 }
 parentPort.on("message", (op) => {
@@ -212,7 +214,8 @@ class Pool {
   }
 
   check(): void {
-    if (Atomics.load(this.words, FAILED) === 0) return;
+    // 1: a failure is being written down; it is reported at the next check (settling waits for it).
+    if (Atomics.load(this.words, FAILED) !== 2) return;
     const [file, length] = new Int32Array(this.#error, 0, 2);
     const message = Buffer.from(this.#error, 8, length!).toString("utf8");
     // Reported once: a later import in this thread starts clean.
