@@ -20,6 +20,8 @@ function fingerprintOf(key: Buffer): string {
 
 /**
  * Uploads `file` into `push.folder` on the remote server; resolves with the remote path.
+ * `timeoutMs` bounds the connection and login, and then each wait for the
+ * transfer to move on: a large file may take as long as it needs while it moves.
  *
  * @example await pushFile("/data/tenants/strata/exports/registrations_20261124.csv", profile.push!)
  */
@@ -33,10 +35,15 @@ export function pushFile(file: string, push: ExportPush, timeoutMs = 30_000): Pr
     const client = new ssh2.Client();
     let seen = "";
     const fail = (err: Error) => {
+      clearTimeout(timer);
       client.end();
       reject(err);
     };
-    const timer = setTimeout(() => fail(new Error(`no answer from ${push.host} within ${timeoutMs / 1000} s`)), timeoutMs);
+    let timer = setTimeout(() => fail(new Error(`no answer from ${push.host} within ${timeoutMs / 1000} s`)), timeoutMs);
+    const moving = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(new Error(`SFTP push to ${push.host}: the transfer stopped moving for ${timeoutMs / 1000} s; nothing was put in place`)), timeoutMs);
+    };
     client.on("error", (err: Error) => {
       clearTimeout(timer);
       reject(seen && seen !== push.host_fingerprint
@@ -44,10 +51,12 @@ export function pushFile(file: string, push: ExportPush, timeoutMs = 30_000): Pr
         : new Error(`SFTP push to ${push.host}: ${err.message}`));
     });
     client.on("ready", () => {
+      moving();
       client.sftp((err, sftp) => {
         if (err) return fail(err);
-        sftp.fastPut(file, partial, (putErr) => {
+        sftp.fastPut(file, partial, { step: moving }, (putErr) => {
           if (putErr) return fail(new Error(`SFTP push to ${push.host}: writing ${partial}: ${putErr.message}`));
+          moving();
           sftp.rename(partial, remote, (renameErr) => {
             clearTimeout(timer);
             if (renameErr) return fail(new Error(`SFTP push to ${push.host}: renaming into ${remote}: ${renameErr.message}`));
