@@ -4,6 +4,7 @@
  * security headers, the job list, uploads and records.
  */
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../src/config/mod.ts";
@@ -14,6 +15,7 @@ import { saveJob, loadJob, type JobRecord } from "../src/store/jobs.ts";
 import { openStore, type Store } from "../src/store/mod.ts";
 import { createToken, createWebApp, Metrics, startWebServer, type WebDeps } from "../src/web/mod.ts";
 import { DISTRICT, tempDir, writeBundle } from "./_bundle.ts";
+import { until } from "./_until.ts";
 
 let base: string;
 let store: Store;
@@ -173,6 +175,30 @@ describe("the web app", () => {
     const noFeed = await fetch(`${url}/api/tenants/strata/feeds/Nope/uploads`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form });
     expect(noFeed.status).toBe(400);
     expect((await noFeed.json()).error).toBe('tenant strata has no feed "Nope"');
+  });
+
+  it("an upload whose client goes away half-way keeps nothing, and the server goes on", async () => {
+    const token = createToken(store, "flaky-wifi", "admin");
+    const uploads = join(config.data_dir, "uploads");
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const boundary = "XyZ";
+      const socket = connect(Number(new URL(url).port), "127.0.0.1");
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      socket.write(`POST /api/tenants/strata/feeds/OneRoster/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 150000\r\n\r\n`);
+      socket.write(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="users.csv"\r\n\r\n${"sourcedId,status\n".repeat(2000)}`);
+      // Cut off only once the file is being written, as when a tab closes mid-upload.
+      await until("the upload's folder", () => existsSync(uploads) && readdirSync(uploads).length > 0, 10_000);
+      socket.destroy();
+      await until("the partial upload to be removed", () => readdirSync(uploads).length === 0, 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 
   it("lists jobs newest first with filters and a cursor, shows one with its results, and serves records", async () => {

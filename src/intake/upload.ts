@@ -62,7 +62,8 @@ export async function receiveUpload(request: Request, uploadsDir: string, limits
   const files: string[] = [];
   let bytes = 0;
   let checked = false;
-  const writes: Promise<void>[] = [];
+  // Each file's write, settled to its error (or undefined): see where they are pushed.
+  const writes: Promise<UploadError | undefined>[] = [];
   try {
     const parser = busboy({ headers: { "content-type": type }, limits: { files: limits.maxFiles, fileSize: limits.maxBytes, fields: 20, fieldSize: 4096 } });
     let failure: UploadError | undefined;
@@ -97,17 +98,30 @@ export async function receiveUpload(request: Request, uploadsDir: string, limits
         bytes += chunk.length;
       });
       stream.on("limit", () => fail(new UploadError(`${name} is larger than the upload limit of ${limits.maxBytes} bytes`, 413)));
-      writes.push(pipeline(stream, createWriteStream(join(dir, name))));
+      // Handled at once: when the client goes away mid-file, busboy destroys this
+      // stream and the write fails while nothing is awaiting it yet, which
+      // Node would treat as an unhandled rejection and exit on. A write that
+      // fails on its own (name too long, disk full) stops the parser, which
+      // would otherwise wait forever on the dead stream to read on.
+      writes.push(pipeline(stream, createWriteStream(join(dir, name))).then(() => undefined, (err: Error) => {
+        const failed = new UploadError(`${name} could not be saved: ${err.message}`, 400);
+        parser.destroy(failed);
+        return failed;
+      }));
     });
     parser.on("filesLimit", () => fail(new UploadError(`more than ${limits.maxFiles} files in one upload`, 413)));
     await pipeline(Readable.fromWeb(request.body as import("node:stream/web").ReadableStream), parser);
-    await Promise.all(writes);
+    const broken = (await Promise.all(writes)).find((err) => err !== undefined);
+    if (broken) throw broken;
     if (!checked) check(fields);
     if (failure) throw failure;
     if (bytes > limits.maxBytes) throw new UploadError(`the upload is larger than the limit of ${limits.maxBytes} bytes`, 413);
     if (files.length === 0) throw new UploadError("the upload holds no file; choose at least one", 400);
     return { dir, files, fields, bytes };
   } catch (err) {
+    // Let every write end first: one still opening its file would put it
+    // back into the folder after the folder is removed.
+    await Promise.all(writes);
     rmSync(dir, { recursive: true, force: true });
     if (err instanceof UploadError) throw err;
     throw new UploadError(`the upload could not be read: ${(err as Error).message}`, 400);
