@@ -49,6 +49,10 @@ export class DropScanner {
     const tick = async () => {
       try {
         await this.scanOnce();
+      } catch (err) {
+        // Nothing may leave the timer: `void tick()` would make it an
+        // unhandled rejection, which ends serve. The next pass tries again.
+        this.#problem("", `the scan of the drop folders stopped: ${(err as Error).message}; it runs again at the next pass`);
       } finally {
         if (this.#running) this.#timer = setTimeout(tick, this.options.intervalMs ?? 250);
       }
@@ -99,7 +103,15 @@ export class DropScanner {
       if (!e.isFile() || e.name.startsWith(".") || STATE.test(e.name)) continue;
       const path = join(dir, e.name);
       present.add(path);
-      const info = statSync(path, { throwIfNoEntry: false });
+      let info;
+      try {
+        info = statSync(path, { throwIfNoEntry: false });
+      } catch (err) {
+        // throwIfNoEntry covers ENOENT only; a share also answers ESTALE, EIO,
+        // EACCES… The file keeps its place in the tracker and is tried next pass.
+        this.#problem(tenant, `${path}: ${(err as Error).message}`);
+        continue;
+      }
       if (!info || !tracker.observe(path, info.size, info.mtimeMs)) continue;
       tracker.forget(path);
       const { store, config } = this.options;
