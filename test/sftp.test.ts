@@ -6,8 +6,9 @@
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
-import ssh2 from "ssh2";
+import ssh2, { type Client, type SFTPWrapper } from "ssh2";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashPassword } from "../src/config/mod.ts";
 import { DISTRICT, tempDir } from "./_bundle.ts";
@@ -29,6 +30,20 @@ function needSftp(ctx: { skip: () => void }): void {
   ctx.skip();
 }
 
+const md5 = (data: Buffer | string) => createHash("md5").update(data).digest("hex");
+
+/** An ssh2 callback API as a promise. */
+const call = <T = void>(fn: (done: (err: Error | null | undefined, value: T) => void) => void) =>
+  new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+
+/** strata-sis logged in with ssh2's client, and an SFTP channel on that connection. */
+const sftpSession = (port: number, auth: { password: string } | { privateKey: Buffer }) =>
+  new Promise<{ client: Client; sftp: SFTPWrapper }>((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.on("error", reject);
+    client.on("ready", () => client.sftp((err, sftp) => (err ? reject(err) : resolve({ client, sftp }))));
+    client.connect({ host: "127.0.0.1", port, username: "strata-sis", ...auth });
+  });
 
 describe("the SFTP server", () => {
   it("takes a bundle and its manifest from OpenSSH sftp, runs the job, serves the results, and refuses what is not allowed", async (ctx) => {
@@ -126,7 +141,7 @@ tenants:
       writeFileSync(join(dir, "batch"), batch);
       return spawnSync("sftp", [...extra, "-b", join(dir, "batch"), "-i", join(dir, "id_ed25519"), "-P", String(started.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", `${user}@127.0.0.1`], { encoding: "utf8", cwd: local, timeout: 60_000 });
     };
-    return { child, lines, local, sftp };
+    return { child, lines, local, sftp, port: Number(started.port) };
   };
   const keyed = (dir: string) => {
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sis@test", "-f", join(dir, "id_ed25519")]);
@@ -219,5 +234,91 @@ tenants:
     expect(throttled).toMatchObject({ limit: 4 });
     expect(lines().filter((l) => l.event === "sftp.throttled").length).toBe(1);
     expect(lines().find((l) => l.event === "sftp.upload")).toMatchObject({ bytes: body.length, md5 });
+  });
+  it("a client that leaves while its password is checked holds no session: its user still gets in", async () => {
+    const dir = tempDir();
+    const password = "correct horse battery";
+    const { lines, port } = await served(dir, `sftp: { listen: "127.0.0.1:0", max_sessions_per_user: 2 }
+tenants:
+  - id: strata
+    sftp_users: [{ username: strata-sis, password_hash: "${await hashPassword(password)}" }]
+    feeds: [{ folder: OneRoster, format: oneroster-csv }]
+`);
+    // Gone 5 ms after sending the right password: long before scrypt has the answer.
+    const leaveDuringCheck = () => new Promise<void>((resolve) => {
+      const sock = connect(port, "127.0.0.1");
+      const client = new ssh2.Client();
+      client.on("error", () => undefined);
+      client.on("close", () => resolve());
+      client.connect({
+        sock,
+        username: "strata-sis",
+        authHandler: (_left, _partial, next) => {
+          next({ type: "password", username: "strata-sis", password });
+          setTimeout(() => sock.destroy(), 5);
+        },
+      });
+    });
+    await Promise.all([1, 2, 3].map(leaveDuringCheck));
+    // ssh2 has the server accept each one all the same once its password is checked (or turn
+    // it away for too many sessions, which those before it took and never gave back).
+    const decided = new Set(["sftp.login", "sftp.disconnected", "sftp.denied"]);
+    await until("the three logins decided", () => lines().filter((l) => decided.has(String(l.event))).length === 3 || undefined, 10_000);
+    const { client, sftp } = await sftpSession(port, { password });
+    expect((await call<unknown[]>((done) => sftp.readdir("/OneRoster", done))).length).toBe(0);
+    client.end();
+    await until("the login logged", () => lines().some((l) => l.event === "sftp.login") || undefined, 10_000);
+    expect(lines().filter((l) => l.event === "sftp.disconnected")).toHaveLength(3);
+    expect(lines().filter((l) => l.event === "sftp.login")).toHaveLength(1);
+  });
+
+  it("two clients uploading the same name at once each upload on their own: the file is one of them, whole", async () => {
+    const { dir, lines, port } = await servedStrata(`{ listen: "127.0.0.1:0" }`);
+    const feed = join(dir, "data", "tenants", "strata", "OneRoster");
+    const privateKey = readFileSync(join(dir, "id_ed25519"));
+    const clients = await Promise.all([sftpSession(port, { privateKey }), sftpSession(port, { privateKey })]);
+    const bodies = [randomBytes(320 * 1024), randomBytes(192 * 1024)];
+    // Both opened before either writes, each its connection's first handle; then their WRITEs interleave.
+    const handles = await Promise.all(clients.map(({ sftp }) => call<Buffer>((done) => sftp.open("/OneRoster/users.csv", "w", done))));
+    const chunk = 32 * 1024;
+    for (let at = 0; at < bodies[0]!.length; at += chunk) {
+      await Promise.all(clients.map(({ sftp }, i) => {
+        const body = bodies[i]!;
+        if (at >= body.length) return undefined;
+        return call((done) => sftp.write(handles[i]!, body, at, Math.min(chunk, body.length - at), at, done));
+      }));
+    }
+    const [one, two] = clients as [(typeof clients)[0], (typeof clients)[0]];
+    await call((done) => one.sftp.close(handles[0]!, done));
+    expect(md5(await call<Buffer>((done) => one.sftp.readFile("/OneRoster/users.csv", done)))).toBe(md5(bodies[0]!));
+    await call((done) => two.sftp.close(handles[1]!, done));
+    expect(md5(await call<Buffer>((done) => two.sftp.readFile("/OneRoster/users.csv", done)))).toBe(md5(bodies[1]!));
+    for (const { client } of clients) client.end();
+    expect(md5(readFileSync(join(feed, "users.csv")))).toBe(md5(bodies[1]!));
+    expect(readdirSync(feed)).toEqual(["users.csv"]);
+    const uploads = await until("both uploads logged", () => {
+      const found = lines().filter((l) => l.event === "sftp.upload");
+      return found.length === 2 && found;
+    }, 10_000);
+    expect(uploads.map((u) => [u.bytes, u.md5])).toEqual(bodies.map((b) => [b.length, md5(b)]));
+  });
+
+  it("a temporary file an earlier upload left behind does not leak into a new upload of that name", async (ctx) => {
+    needSftp(ctx);
+    const { child, dir, lines, local, sftp } = await servedStrata(`{ listen: "127.0.0.1:0" }`);
+    const feed = join(dir, "data", "tenants", "strata", "OneRoster");
+    // What a serve killed mid-upload left under the names this one would use (its pid, or 1 in Docker).
+    const stale = "stale,".repeat(200);
+    const leftovers = [child.pid!, 1].flatMap((pid) => [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `.users.csv.${pid}.${n}.upload`));
+    for (const name of leftovers) writeFileSync(join(feed, name), stale);
+    writeFileSync(join(local, "users.csv"), DISTRICT["users.csv"]!);
+    const r = sftp("strata-sis", "cd OneRoster\nput users.csv\nls -a\n");
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(feed, "users.csv"), "utf8")).toBe(DISTRICT["users.csv"]);
+    const upload = await until("the upload logged", () => lines().find((l) => l.event === "sftp.upload"), 10_000);
+    expect(upload).toMatchObject({ bytes: DISTRICT["users.csv"]!.length, md5: md5(DISTRICT["users.csv"]!) });
+    // Temporary names stay out of listings, even one asking for hidden files.
+    expect(r.stdout).toContain("users.csv");
+    expect(r.stdout).not.toContain(".upload");
   });
 });

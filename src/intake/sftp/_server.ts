@@ -68,6 +68,18 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
       return;
     }
     const preAuth = setTimeout(() => client.end(), PRE_AUTH_MS);
+    // A password takes a while to check (scrypt): a client can be gone before ssh2 says it is
+    // ready, and ssh2 says so all the same. Its `close` has fired by then: a session counted
+    // then would never be given back, and its user locked out once enough of them piled up.
+    let closed = false;
+    let counted: string | undefined;
+    let idle: ReturnType<typeof setTimeout> | undefined;
+    client.on("close", () => {
+      closed = true;
+      clearTimeout(preAuth);
+      if (idle) clearTimeout(idle);
+      if (counted !== undefined) sessions.set(counted, (sessions.get(counted) ?? 1) - 1);
+    });
     let attempts = 0;
     let account: Account | undefined;
     client.on("authentication", async (ctx) => {
@@ -117,7 +129,6 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
     // Every SFTP request counts as activity. A bulk transfer makes thousands a second, and
     // clearing and setting a timer for each cost the serve process ~20% of its download CPU
     // (measured): a request only stamps the time, and the one timer re-arms for the rest.
-    let idle: ReturnType<typeof setTimeout> | undefined;
     let lastActive = 0;
     const arm = (ms: number) => {
       idle = setTimeout(() => {
@@ -155,8 +166,13 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
     client.on("ready", () => {
       clearTimeout(preAuth);
       const a = account!;
-      sessions.set(a.user.username, (sessions.get(a.user.username) ?? 0) + 1);
-      client.on("close", () => sessions.set(a.user.username, (sessions.get(a.user.username) ?? 1) - 1));
+      // Gone while its password was checked: no session to count, nothing to serve.
+      if (closed) {
+        log("sftp.disconnected", { ...where, user: a.user.username, tenant: a.tenant, message: "the client left before its login was complete" });
+        return;
+      }
+      counted = a.user.username;
+      sessions.set(counted, (sessions.get(counted) ?? 0) + 1);
       touch();
       log("sftp.login", { ...where, user: a.user.username, tenant: a.tenant });
       const events: SessionEvents = {
@@ -177,10 +193,6 @@ export async function listenSftp(config: Config, log: (event: string, fields: Re
       });
       client.on("tcpip", (_accept: unknown, reject: () => void) => reject());
       client.on("request", (_accept: unknown, reject?: () => void) => reject?.());
-    });
-    client.on("close", () => {
-      clearTimeout(preAuth);
-      if (idle) clearTimeout(idle);
     });
   });
   const [host, portText] = splitListen(config.sftp?.listen ?? "0.0.0.0:2222");

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, copyFileSync, existsSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
 import { posix } from "node:path";
 import ssh2 from "ssh2";
 import type { SFTPWrapper } from "ssh2";
@@ -65,6 +66,16 @@ function openForHash(path: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A hidden name, next to `real`, that no other upload has or had: a name made from the pid
+ * and a per-session counter was the same for two connections uploading one file at once
+ * (their bytes mixed in one file), and for a serve restarted after a crash (the same pid, or
+ * 1 in Docker), whose leftover kept its tail under a shorter new upload.
+ */
+function uploadTemp(real: string): string {
+  return `${posix.dirname(real)}/.${posix.basename(real)}.${randomBytes(8).toString("hex")}.upload`;
 }
 
 /** One thread-pool operation of the handle done; run a CLOSE that waited for it. */
@@ -172,10 +183,11 @@ export function serveSftp(sftp: SFTPWrapper, view: TenantView, events: SessionEv
     const r = resolvePath(view, filename);
     if (flags & M.WRITE) {
       if (!writable(view, r.virtual)) throw new Denied(`${r.virtual}: files can be written only in a feed folder (${view.feeds.join(", ")})`);
-      const temp = `${posix.dirname(r.real)}/.${posix.basename(r.real)}.${process.pid}.${next}.upload`;
+      const temp = uploadTemp(r.real);
       // Resuming (no TRUNC): continue from what is there, still under the temporary name.
-      if (!(flags & M.TRUNC) && existsSync(r.real)) copyFileSync(r.real, temp);
-      const fd = openSync(temp, existsSync(temp) ? "r+" : "w");
+      const resuming = !(flags & M.TRUNC) && existsSync(r.real);
+      if (resuming) copyFileSync(r.real, temp, constants.COPYFILE_EXCL);
+      const fd = openSync(temp, resuming ? "r+" : "wx");
       const handle = newHandle({ kind: "file", fd, virtual: r.virtual, real: r.real, temp, written: 0, started: Date.now(), pending: 0, runs: new WriteRuns(fd) });
       if (!handle) {
         closeSync(fd);
