@@ -312,7 +312,8 @@ tenants:
     const leftovers = [child.pid!, 1].flatMap((pid) => [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `.users.csv.${pid}.${n}.upload`));
     for (const name of leftovers) writeFileSync(join(feed, name), stale);
     writeFileSync(join(local, "users.csv"), DISTRICT["users.csv"]!);
-    const r = sftp("strata-sis", "cd OneRoster\nput users.csv\nls -a\n");
+    // `ls -a OneRoster`: OpenSSH asks for "/OneRoster/", with its trailing slash.
+    const r = sftp("strata-sis", "put users.csv OneRoster/users.csv\nls -a OneRoster\n");
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(feed, "users.csv"), "utf8")).toBe(DISTRICT["users.csv"]);
     const upload = await until("the upload logged", () => lines().find((l) => l.event === "sftp.upload"), 10_000);

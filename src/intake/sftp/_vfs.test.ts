@@ -16,6 +16,9 @@ describe("a tenant's SFTP view", () => {
     expect(resolvePath(v, "../../etc/passwd")).toEqual({ virtual: "/etc/passwd", real: join(v.root, "etc", "passwd") });
     expect(resolvePath(v, "/OneRoster/../../OneRoster/./users.csv").virtual).toBe("/OneRoster/users.csv");
     expect(resolvePath(v, "").virtual).toBe("/");
+    expect(resolvePath(v, "/").virtual).toBe("/");
+    expect(resolvePath(v, "/OneRoster/")).toEqual({ virtual: "/OneRoster", real: join(v.root, "OneRoster") });
+    expect(resolvePath(v, "results//")).toEqual({ virtual: "/results", real: join(v.root, "results") });
     expect(() => resolvePath(v, "a\0b")).toThrow(Denied);
   });
 

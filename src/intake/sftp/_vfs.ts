@@ -38,7 +38,8 @@ export class Denied extends Error {
  */
 export function resolvePath(view: TenantView, path: string): Resolved {
   if (path.includes("\0")) throw new Denied("path contains a NUL byte");
-  const virtual = posix.normalize(posix.join("/", path === "" || path === "." ? "/" : path));
+  // OpenSSH asks for "/OneRoster/" when told `ls OneRoster`: a folder's name has no trailing slash here.
+  const virtual = posix.normalize(posix.join("/", path === "" || path === "." ? "/" : path)).replace(/(.)\/+$/, "$1");
   const parts = virtual.split("/").filter(Boolean);
   let real = view.root;
   for (const part of parts) {
