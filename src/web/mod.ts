@@ -4,6 +4,7 @@
  * @module
  */
 import { serve } from "@hono/node-server";
+import { log } from "../log.ts";
 import type { AddressInfo } from "node:net";
 import { createWebApp } from "./app.ts";
 import type { WebDeps } from "./deps.ts";
@@ -30,6 +31,9 @@ export async function startWebServer(listen: string, deps: WebDeps): Promise<Web
   const app = createWebApp(deps);
   return await new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname, port: Number(listen.slice(at + 1)) }, (info: AddressInfo) => {
+      server.off("error", reject);
+      // Once listening, a failed accept (out of descriptors) is logged: with no listener it would end serve.
+      server.on("error", (err: Error) => log("error", "http", { message: `the web server could not accept a connection: ${err.message}` }));
       resolve({ port: info.port, close: () => new Promise((done) => server.close(() => done())) });
     });
     server.once("error", reject);
