@@ -14,9 +14,8 @@ import { exportCursor, newExportJob, previewExport, pruneExportFiles, runExportJ
 import { runImport } from "../src/importer/run.ts";
 import { openStore, type Store } from "../src/store/mod.ts";
 import { DISTRICT, recordsOf, tempDir, writeBundle } from "./_bundle.ts";
+import { startReceiver } from "./_receiver.ts";
 import { CLI } from "./_serve.ts";
-import { ensureDropTree } from "../src/inbox/droptree.ts";
-import { startSftpServer } from "../src/intake/sftp/mod.ts";
 
 const DEMOGRAPHICS = `sourcedId,status,dateLastModified,birthDate,sex
 u1,,,2010-12-10,female
@@ -152,20 +151,7 @@ describe("exports", () => {
   it("pushes the file to a remote SFTP server that proves its host key, and keeps the cursor when it cannot", async () => {
     const { store, dataDir } = await district();
     // The receiving end: a real SFTP server (rosterbox's own), one tenant with a feed folder.
-    const remote = tempDir("rosterbox-remote-");
-    const key = join(remote, "push_key");
-    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]).status).toBe(0);
-    const receiver = parseConfig(`data_dir: ${join(remote, "data")}
-sftp: { listen: "127.0.0.1:0" }
-tenants:
-  - id: sis
-    sftp_users:
-      - { username: rosterbox, authorized_keys: ["${readFileSync(`${key}.pub`, "utf8").trim()}"] }
-    feeds:
-      - { folder: Inbox, format: delimited, entity: users, submission: upload, fields: [{ from: a, to: sourcedId }] }
-`, join(remote, "r.yaml"), {});
-    ensureDropTree(receiver);
-    const server = await startSftpServer(receiver, () => {});
+    const { server, key, inbox } = await startReceiver();
     try {
       const fingerprint = server.fingerprints[0]!.match(/SHA256:\S+/)![0];
       const profile: ExportProfile = {
@@ -177,12 +163,12 @@ tenants:
       expect(wrong.status).toBe("failed");
       expect(wrong.message).toMatch(/presented host key SHA256:\S+, not the configured SHA256:A{43}; nothing was sent; the file stays in exports\//);
       expect(exportCursor(store, "strata", "pushed")).toBe(0);
-      expect(readdirSync(join(remote, "data", "tenants", "sis", "Inbox"))).toEqual([]);
+      expect(readdirSync(inbox)).toEqual([]);
 
       const sent = await run(store, dataDir, profile);
       expect(sent.status, sent.message).toBe("complete");
       expect(sent.message).toMatch(/^4 rows written to exports\/pushed_20261124\(2\)\.csv and sent to 127\.0\.0\.1:\/Inbox\/pushed_20261124\(2\)\.csv$/);
-      expect(readFileSync(join(remote, "data", "tenants", "sis", "Inbox", "pushed_20261124(2).csv"), "utf8")).toBe("Number\r\n2001\r\n1001\r\n1002\r\n1003\r\n"); // change order: the import applied t1u first
+      expect(readFileSync(join(inbox, "pushed_20261124(2).csv"), "utf8")).toBe("Number\r\n2001\r\n1001\r\n1002\r\n1003\r\n"); // change order: the import applied t1u first
       expect(exportCursor(store, "strata", "pushed")).toBeGreaterThan(0);
     } finally {
       await server.close();

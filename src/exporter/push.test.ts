@@ -1,31 +1,15 @@
-import { spawnSync } from "node:child_process";
 import { randomBytes, createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../test/_bundle.ts";
-import { parseConfig } from "../config/mod.ts";
-import { ensureDropTree } from "../inbox/droptree.ts";
-import { startSftpServer } from "../intake/sftp/mod.ts";
+import { startReceiver } from "../../test/_receiver.ts";
 import { pushFile } from "./push.ts";
 
 describe("pushFile", () => {
   it("takes as long as a large file needs while it moves: the timeout is for the login and each wait", async () => {
-    // The receiving end: rosterbox's own SFTP server, one request in flight at a time, so a 96 MB file takes seconds.
-    const remote = tempDir("rosterbox-remote-");
-    const key = join(remote, "push_key");
-    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]).status).toBe(0);
-    const receiver = parseConfig(`data_dir: ${join(remote, "data")}
-sftp: { listen: "127.0.0.1:0", max_requests_in_flight: 1 }
-tenants:
-  - id: sis
-    sftp_users:
-      - { username: rosterbox, authorized_keys: ["${readFileSync(`${key}.pub`, "utf8").trim()}"] }
-    feeds:
-      - { folder: Inbox, format: delimited, entity: users, submission: upload, fields: [{ from: a, to: sourcedId }] }
-`, join(remote, "r.yaml"), {});
-    ensureDropTree(receiver);
-    const server = await startSftpServer(receiver, () => {});
+    // Rosterbox's own SFTP server, one request in flight at a time, so a 96 MB file takes seconds.
+    const { server, key, inbox } = await startReceiver("max_requests_in_flight: 1");
     try {
       const file = join(tempDir(), "registrations.csv");
       const body = randomBytes(96 * 1024 * 1024);
@@ -34,7 +18,7 @@ tenants:
       const started = Date.now();
       await expect(pushFile(file, push, 1500)).resolves.toBe("/Inbox/registrations.csv");
       const took = Date.now() - started;
-      const arrived = readFileSync(join(remote, "data", "tenants", "sis", "Inbox", "registrations.csv"));
+      const arrived = readFileSync(join(inbox, "registrations.csv"));
       expect(createHash("md5").update(arrived).digest("hex")).toBe(createHash("md5").update(body).digest("hex"));
       // Longer than the timeout, or the test proves nothing (the machine was too fast for it).
       expect(took).toBeGreaterThan(1500);
