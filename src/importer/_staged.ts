@@ -60,3 +60,16 @@ function digits(buf: Buffer, start: number, end: number): number {
   for (let i = start; i < end; i++) n = n * 10 + buf[i]! - 48;
   return n;
 }
+
+/**
+ * What stands in the runs for a row of a bulk file that was rejected: the
+ * file holds its record, so the plan must not take the record for one the
+ * file no longer holds and delete it. (Nothing else is staged of it; its
+ * error is in the results already.)
+ */
+export const KEEP = "k";
+
+/** Whether a staged value (`buf[start, end)`) is a {@link KEEP}. */
+export function isKeep(buf: Buffer, start: number, end: number): boolean {
+  return end - start === 1 && buf[start] === 0x6b;
+}

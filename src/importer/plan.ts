@@ -16,7 +16,7 @@ import type { FileMode } from "../formats/types.ts";
 import { recordKey, recordRange, rejectedKey } from "../store/keys.ts";
 import { decodeBody, decodeRecord, encodeBody, locateBody, type RecordStatus, type StoredRecord } from "../store/record.ts";
 import type { Store } from "../store/mod.ts";
-import { decodeStagedHead, type StagedHead } from "./_staged.ts";
+import { decodeStagedHead, isKeep, type StagedHead } from "./_staged.ts";
 import { mergeRunsRaw, type MergedEntry, type RawEntry } from "./_runs.ts";
 import { PrintsDisagree } from "./_prints.ts";
 import type { RowAction, RowStatus } from "./results.ts";
@@ -116,14 +116,23 @@ function bodyText(s: StagedRowAt): string {
   return s.raw.buf.toString("utf8", s.row.bodyStart, s.raw.end);
 }
 
+/** A rejected row's stand-in ({@link KEEP}): its record is in the file, so it stays. */
+interface Kept {
+  kept: string;
+}
+
 /** Staged rows of one entity, with duplicates and late rejections turned into results. */
-function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>): Generator<StagedRowAt | PlannedAction> {
+function* checked(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>): Generator<StagedRowAt | PlannedAction | Kept> {
   const cut = pe.entity.length + 1;
   let previous: { key: string; fileIndex: number; line: number } | undefined;
   for (let r = rows.next(); !r.done; r = rows.next()) {
     const { key, raw } = r.value;
-    const row = decodeStagedHead(raw.buf, raw.valueStart, raw.end);
     const id = key.slice(cut);
+    if (isKeep(raw.buf, raw.valueStart, raw.end)) {
+      yield { kept: id };
+      continue;
+    }
+    const row = decodeStagedHead(raw.buf, raw.valueStart, raw.end);
     const file = ctx.files[row.fileIndex] ?? pe.file;
     if (previous?.key === key) {
       yield action(key, pe.entity, id, "skip", "ERROR", file, row.line, duplicateMessage(id, ctx.files[previous.fileIndex] ?? pe.file, previous.line));
@@ -188,25 +197,31 @@ class StoredRecords {
 
 function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>): Generator<PlannedAction> {
   const stored = new StoredRecords(ctx, pe.entity);
-  for (const s of checked(ctx, pe, rows)) {
-    if ("action" in s) {
-      yield s;
-      continue;
-    }
-    // Records the file no longer holds, before this row's key.
-    for (; stored.id !== undefined && stored.id < s.id; stored.advance()) {
+  // The sourcedId of the last row the file holds but that was rejected: its record is not gone.
+  let kept: string | undefined;
+  const passAbsent = function* (before: string | undefined): Generator<PlannedAction> {
+    for (; stored.id !== undefined && (before === undefined || stored.id < before); stored.advance()) {
+      if (stored.id === kept) continue;
       const gone = absent(pe, stored);
       if (gone) yield gone;
+    }
+  };
+  for (const s of checked(ctx, pe, rows)) {
+    const id = "kept" in s ? s.kept : "action" in s ? s.sourcedId : s.id;
+    // Records the file no longer holds, before this row's key.
+    yield* passAbsent(id);
+    if ("kept" in s || "action" in s) {
+      // Rejected here or at staging (a duplicate's first row was met already): the record stays as it is.
+      kept = id;
+      if ("action" in s) yield s;
+      continue;
     }
     if (stored.id === s.id) {
       yield stored.sameAs(s) ? unchanged(pe, s, ctx) : decide(pe, s, stored.record(), ctx);
       stored.advance();
     } else yield decide(pe, s, undefined, ctx);
   }
-  for (; stored.id !== undefined; stored.advance()) {
-    const gone = absent(pe, stored);
-    if (gone) yield gone;
-  }
+  yield* passAbsent(undefined);
 }
 
 function absent(pe: PlanEntity, stored: StoredRecords): PlannedAction | undefined {
@@ -232,6 +247,7 @@ function* walkProbed(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntr
   while (!r.done) {
     const key = r.value.key;
     let probe = false;
+    let keep = false;
     const group: StagedRowAt[] = [];
     for (; !r.done && r.value.key === key; r = rows.next()) {
       const { raw, run } = r.value;
@@ -239,16 +255,20 @@ function* walkProbed(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntr
         probe = true;
         continue;
       }
+      if (isKeep(raw.buf, raw.valueStart, raw.end)) {
+        keep = true;
+        continue;
+      }
       // Copied: the merge reuses its buffers as soon as it moves on.
       const buf = Buffer.from(raw.buf.subarray(raw.valueStart, raw.end));
       const at: RawEntry = { buf, keyStart: 0, valueStart: 0, end: buf.length, base: raw.base + raw.valueStart };
       group.push({ id: key.slice(cut), key, row: decodeStagedHead(buf, 0, buf.length), raw: at, run });
     }
-    yield* settleProbed(ctx, pe, key, key.slice(cut), probe, group);
+    yield* settleProbed(ctx, pe, key, key.slice(cut), probe, keep, group);
   }
 }
 
-function* settleProbed(ctx: PlanContext, pe: PlanEntity, key: string, id: string, probe: boolean, group: StagedRowAt[]): Generator<PlannedAction> {
+function* settleProbed(ctx: PlanContext, pe: PlanEntity, key: string, id: string, probe: boolean, keep: boolean, group: StagedRowAt[]): Generator<PlannedAction> {
   const text = ctx.store.recordTexts.get(recordKey(ctx.tenant, pe.entity, id));
   const stored = text !== undefined ? decodeRecord(text) : undefined;
   const active = stored?.status === "active";
@@ -271,7 +291,8 @@ function* settleProbed(ctx: PlanContext, pe: PlanEntity, key: string, id: string
     kept = true;
     yield decide(pe, s, stored, ctx);
   }
-  if (!kept && active) yield gone(pe, id, stored!);
+  // A rejected row of the file (a keep) still holds its record: not gone.
+  if (!kept && !keep && active) yield gone(pe, id, stored!);
 }
 
 function duplicateMessage(id: string, firstFile: string, firstLine: number): string {
@@ -286,6 +307,7 @@ function unchanged(pe: PlanEntity, s: StagedRowAt, ctx: PlanContext): PlannedAct
 
 function* walkDelta(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>): Generator<PlannedAction> {
   for (const s of checked(ctx, pe, rows)) {
+    if ("kept" in s) continue;
     if ("action" in s) {
       yield s;
       continue;

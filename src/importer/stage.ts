@@ -14,14 +14,14 @@
 import { existsSync, mkdirSync } from "node:fs";
 import type { Database } from "lmdb";
 import { KEY_REFS, REFERENCED, refTargets, type EntityName } from "../model/entities.ts";
-import { validatorFor, refsOf, type FieldReader, type RowCheck, type RowRef } from "../model/validate.ts";
+import { isIdSafe, validatorFor, refsOf, type FieldReader, type RowCheck, type RowRef } from "../model/validate.ts";
 import { encodeBody, decodeRecord } from "../store/record.ts";
 import { recordKey, stagedKey } from "../store/keys.ts";
 import type { Store } from "../store/mod.ts";
 import type { FileMode, PassOver, PassOverFor, SourceEvent, SourcePassed, SourceRow, SourceStream } from "../formats/types.ts";
 import { countsOf, type CountsByEntity, type EntityCounts } from "./counts.ts";
 import type { ResultsWriter } from "./results.ts";
-import { encodeStaged } from "./_staged.ts";
+import { encodeStaged, KEEP } from "./_staged.ts";
 import { IdSet } from "./_idset.ts";
 import { abandonWrites } from "./_file-sink.ts";
 import { RunWriter } from "./_runs.ts";
@@ -177,6 +177,7 @@ class Stager {
           // An adapter's ERROR is a row it could not read: count it as a row.
           c.errors++;
           this.rows++;
+          if (event.sourcedId) this.#keep(event.entity, event.sourcedId);
         } else c.warnings++;
         this.ctx.results.write({
           file: event.file, line: event.line, entity: event.entity, sourcedId: event.sourcedId,
@@ -240,9 +241,12 @@ class Stager {
     check.warnings.length = 0;
     const refs = this.#refs;
     refs.length = 0;
-    validatorFor(entity).check(fields, check, refs);
     const sourcedId = fields.sourcedId ?? "";
     const deleting = fields.status === "tobedeleted" || row.op === "delete";
+    // A delete names its record and nothing more (IMS recstatus 3 sends the sourcedId alone):
+    // the fields a record must have are the stored record's business, not the delete's.
+    if (deleting) checkDeleteId(sourcedId, check);
+    else validatorFor(entity).check(fields, check, refs);
     const keyRef = KEY_REFS[entity as EntityName];
     if (keyRef && sourcedId !== "" && check.errors.length === 0) refs.push({ field: "sourcedId", entity: keyRef, id: sourcedId });
     // A row that deletes needs no references: what it pointed at may be going too.
@@ -258,6 +262,7 @@ class Stager {
     if (check.errors.length > 0) {
       counts.errors++;
       this.ctx.results.write({ file: row.file, line: row.line, entity, sourcedId, action: "skip", status: "ERROR", message: check.errors.join("; ") });
+      this.#keep(entity, sourcedId);
       return;
     }
     if (check.warnings.length > 0) counts.warnings++;
@@ -278,6 +283,11 @@ class Stager {
       else if (!deleting) this.#printer.add(row.line, check.warnings.length === 0 ? row.digest : RECHECK, sourcedId);
     }
     if (deferred) for (const ref of deferred) this.#late.add(entity, sourcedId, ref);
+  }
+
+  /** A rejected row of a bulk file still says its record is there: the plan keeps that record as it is. */
+  #keep(entity: string, sourcedId: string): void {
+    if (this.#modes.get(entity) === "bulk" && sourcedId !== "" && sourcedId.length <= 255) this.runs.add(stagedKey(entity, sourcedId), KEEP);
   }
 
   /**
@@ -394,4 +404,10 @@ class Stager {
     this.#open.clear();
     return this.#late.settle((entity, id) => this.#resolve(entity, id) === "yes");
   }
+}
+
+/** What a delete row must carry: the sourcedId of the record it deletes. */
+function checkDeleteId(sourcedId: string, check: RowCheck): void {
+  if (sourcedId === "") check.errors.push("sourcedId: required but empty; a delete must name the record it deletes");
+  else if (!isIdSafe(sourcedId)) check.errors.push(`sourcedId: "${sourcedId.slice(0, 80)}" is not a valid id (1–255 characters of letters, digits, . - _ / @)`);
 }
