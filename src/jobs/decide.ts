@@ -33,9 +33,14 @@ export function requestDecision(store: Store, jobId: string, decision: Decision,
   const job = loadJob(store, jobId);
   if (!job) throw new DecisionError(`no job ${jobId}`);
   if (job.status !== "held") throw new DecisionError(`job ${jobId} is ${job.status}, not held; only a held job can be approved or cancelled`);
+  // One decision per job: a cancel after an approve that is waiting to run would be shown, and not done.
+  if (job.decision) throw new DecisionError(`job ${jobId} was decided already (${job.decision.decision} by ${job.decision.by} at ${job.decision.at}); it is being carried out`);
   if (decision === "approve") {
-    const later = [...jobsOfFeedAfter(store, job.tenant, job.feed, job.id)].find((j) => j.status === "complete" || j.status === "incomplete");
-    if (later) throw new DecisionError(`job ${later.id} of the same feed has been applied since; approving ${jobId} would undo it. Cancel ${jobId} instead`);
+    const later = overtakenBy(store, job);
+    if (later) {
+      const how = later.status === "queued" ? "is waiting to run after it" : later.status === "running" ? "is running" : "has been applied since";
+      throw new DecisionError(`job ${later.id} of the same feed ${how}; approving ${jobId} would undo it. Cancel ${jobId} instead`);
+    }
   }
   const decided = { ...job, decision: { decision, by, at: new Date().toISOString() } };
   store.env.transactionSync(() => {
@@ -54,10 +59,19 @@ const PENDING = "\x01decision\x00";
  *
  * @example const done = await carryOutDecision(store, dataDir, job);
  */
-export async function carryOutDecision(store: Store, dataDir: string, job: JobRecord): Promise<JobRecord> {
+export async function carryOutDecision(store: Store, dataDir: string, queued: JobRecord): Promise<JobRecord> {
+  // As stored now: the copy that was queued may be older than its decision.
+  const job = loadJob(store, queued.id) ?? queued;
   const decision = job.decision?.decision;
   store.jobs.removeSync(PENDING + job.id);
   if (job.status !== "held" || !decision) return job;
+  // Checked again where it runs: a later job may have applied while this one waited in the queue.
+  const later = decision === "approve" ? overtakenBy(store, job) : undefined;
+  if (later) {
+    const refused: JobRecord = { ...job, decision: undefined, message: `The approval was not carried out: job ${later.id} of the same feed has applied since, and applying this one would undo it. Cancel this job. (${job.message})` };
+    saveJob(store, refused);
+    return refused;
+  }
   if (decision === "cancel") {
     await store.dropStaging(job.id);
     const cancelled: JobRecord = { ...job, status: "cancelled", phase: "done", finishedAt: new Date().toISOString(), message: `Cancelled by ${job.decision!.by}: ${job.message}` };
@@ -67,6 +81,12 @@ export async function carryOutDecision(store: Store, dataDir: string, job: JobRe
   await store.dropStaging(job.id);
   const request = { ...(job.request as unknown as ImportRequest), jobId: job.id, approve: true, reprocess: true, resultsPath: job.resultsPath };
   return runInWorker({ mode: "import", dataDir, request });
+}
+
+/** A later job of the same feed that has applied, or is about to: a held package approved now would undo it. Dry runs change nothing. */
+function overtakenBy(store: Store, job: JobRecord): JobRecord | undefined {
+  const ahead = new Set(["complete", "incomplete", "queued", "running"]);
+  return [...jobsOfFeedAfter(store, job.tenant, job.feed, job.id)].find((j) => ahead.has(j.status) && !j.dryRun);
 }
 
 /** Held jobs with a decision waiting to be carried out. */
