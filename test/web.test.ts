@@ -65,6 +65,16 @@ async function signIn(username: string, password: string): Promise<{ cookie: str
 }
 
 describe("the web app", () => {
+  it("sends a signed-in user on only to a page of its own: not to another site however the address is written", async () => {
+    const to = async (next: string) => {
+      const res = await fetch(`${url}/login`, { method: "POST", body: new URLSearchParams({ username: "admin", password: "correct horse", next }), redirect: "manual", headers: { Origin: url } });
+      return res.headers.get("location");
+    };
+    expect(await to("/jobs?tenant=strata&status=failed")).toBe("/jobs?tenant=strata&status=failed");
+    // Browsers drop tabs and newlines from a URL: "/\t/evil.example" would go to //evil.example.
+    for (const next of ["//evil.example/x", "/\\evil.example", "/\t/evil.example/x", "/\n/evil.example", "https://evil.example", "/ /evil.example"]) expect(await to(next), JSON.stringify(next)).toBe("/");
+  });
+
   it("answers /healthz without sign-in, and nothing else", async () => {
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);

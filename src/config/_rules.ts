@@ -81,6 +81,16 @@ function cidrProblem(cidr: string): string | undefined {
   return undefined;
 }
 
+/** A time zone the schedules can run in: an IANA name such as Europe/London (a typo passed, and stopped serve at its start). */
+function timeZoneProblem(zone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return undefined;
+  } catch {
+    return `"${zone}" is not a time zone; write an IANA name such as America/Chicago or Europe/London`;
+  }
+}
+
 /**
  * Every rule broken, each with the key path it concerns.
  *
@@ -93,6 +103,7 @@ export function checkRules(config: Config): Problem[] {
   if (config.http?.listen) add(["http", "listen"], listenProblem(config.http.listen));
   if (config.sftp?.listen) add(["sftp", "listen"], listenProblem(config.sftp.listen));
   if (config.retention?.schedule) add(["retention", "schedule"], cronProblem(config.retention.schedule));
+  if (config.time_zone !== undefined) add(["time_zone"], timeZoneProblem(config.time_zone));
   const webNames = new Set<string>();
   config.web_users?.forEach((u, i) => {
     if (webNames.has(u.username)) add(["web_users", i, "username"], `"${u.username}" is listed twice`);

@@ -54,6 +54,13 @@ describe("config", () => {
     expect(found.join("\n")).toMatch(/^46 tenants\[0\]\.exports\[0\]\.fields\[3\]\.transform: .*shout/m);
   });
 
+  it("refuses a time zone the schedules cannot run in, and takes IANA names", () => {
+    const withZone = (zone: string) => problems((t) => `time_zone: "${zone}"\n${t}`);
+    expect(withZone("Europe/Londn")).toEqual(['1 time_zone: "Europe/Londn" is not a time zone; write an IANA name such as America/Chicago or Europe/London']);
+    expect(withZone("America/Chicago")).toEqual([]);
+    expect(withZone("UTC")).toEqual([]);
+  });
+
   it("refuses plain-text passwords, bad keys and logins used twice", () => {
     const found = problems((t) =>
       t

@@ -30,7 +30,8 @@ ${message ? html`<p class="error" role="alert">${message}</p>` : ""}
 
 /** Only a path on this site: never an open redirect. */
 function safeNext(next: string | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+  // A path of this site only: browsers drop tabs and newlines from a URL, so "/\t/evil.example" is "//evil.example".
+  return next && /^\/(?![/\\])[^\x00-\x20\\]*$/.test(next) ? next : "/";
 }
 
 /** The client's address as the socket sees it (a proxy in front would be one address: it is throttled as one). */
