@@ -21,6 +21,7 @@ import { claimSubmission, finalizeSubmission } from "../inbox/submission.ts";
 import { DropScanner } from "../intake/scanner.ts";
 import { startSftpServer } from "../intake/sftp/mod.ts";
 import { carryOutDecision, decidedJobs } from "../jobs/decide.ts";
+import { attemptJob, failStoppedJob, JOB_ATTEMPTS } from "../jobs/attempts.ts";
 import { JobQueue } from "../jobs/queue.ts";
 import { runInWorker } from "../jobs/worker.ts";
 import { log } from "../log.ts";
@@ -156,14 +157,20 @@ async function runJob(store: Store, config: Config, job: JobRecord, metrics: Met
     }
     return;
   }
-  const resume = job.status === "running";
-  log("info", "job", { id: job.id, tenant: job.tenant, feed: job.feed, status: "running", resumed: resume });
-  // An export interrupted by a crash simply runs again: its file appears only when whole, its cursor moves after.
-  const done = job.kind === "export"
-    ? await runInWorker({ mode: "export", dataDir: config.data_dir, jobId: job.id })
-    : resume
-    ? await runInWorker({ mode: "resume", dataDir: config.data_dir, jobId: job.id })
-    : await runInWorker({ mode: "import", dataDir: config.data_dir, request: job.request as never });
+  const ended = await attemptJob({
+    run: (attempt) => {
+      const resume = attempt > 1 || job.status === "running";
+      log("info", "job", { id: job.id, tenant: job.tenant, feed: job.feed, status: "running", resumed: resume, ...(attempt > 1 ? { attempt } : {}) });
+      // An export interrupted by a crash simply runs again: its file appears only when whole, its cursor moves after.
+      if (job.kind === "export") return runInWorker({ mode: "export", dataDir: config.data_dir, jobId: job.id });
+      return resume
+        ? runInWorker({ mode: "resume", dataDir: config.data_dir, jobId: job.id })
+        : runInWorker({ mode: "import", dataDir: config.data_dir, request: job.request as never });
+    },
+    retrying: (err, attempt) => log("error", "job", { id: job.id, tenant: job.tenant, message: `stopped (attempt ${attempt} of ${JOB_ATTEMPTS}); it resumes now, before the tenant's next job: ${err.message}` }),
+  });
+  const done = ended instanceof Error ? await failStoppedJob(store, job.id, ended) : ended;
+  if (!done) throw ended;
   metrics.jobEnded(done);
   try {
     finalizeSubmission(store, config.data_dir, done);
