@@ -170,6 +170,8 @@ describe("exports", () => {
       expect(sent.message).toMatch(/^4 rows written to exports\/pushed_20261124\(2\)\.csv and sent to 127\.0\.0\.1:\/Inbox\/pushed_20261124\(2\)\.csv$/);
       expect(readFileSync(join(inbox, "pushed_20261124(2).csv"), "utf8")).toBe("Number\r\n2001\r\n1001\r\n1002\r\n1003\r\n"); // change order: the import applied t1u first
       expect(exportCursor(store, "strata", "pushed")).toBeGreaterThan(0);
+      // The file the failed push left in exports/ is pruned with the others when its time comes.
+      expect(pruneExportFiles(store, dataDir, "strata", profile, Date.now() + 29 * 86_400_000).sort()).toEqual(["exports/pushed_20261124(2).csv", "exports/pushed_20261124.csv"]);
     } finally {
       await server.close();
     }

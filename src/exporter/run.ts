@@ -100,10 +100,12 @@ export async function runExportJob(store: Store, dataDir: string, queued: JobRec
     const outcome: Outcome = (p.format ?? "mapped") === "oneroster-csv"
       ? exportOneRoster(store, req.tenant, folder, p, tokens, delta ? { after: from, upTo } : undefined)
       : exportMapped(store, dataDir, job, folder, tokens, delta ? { kind: "delta", after: from, upTo } : req.testRecord ? { kind: "one", sourcedId: req.testRecord } : { kind: "all" });
+    // Marked for retention as soon as it is there: a push that fails leaves the file in exports/,
+    // and marked only after the push, it was never pruned. (A test record's file is kept until removed.)
+    if (outcome.file && !req.testRecord) store.meta.putSync(writtenKey(req.tenant, p.name, outcome.file), Date.now());
     // The receiving system has the file (in exports/, and on its server when pushed) before the cursor moves.
     const pushed = outcome.file && p.push ? await pushOrExplain(outcome.file, p) : undefined;
     if (delta && outcome.file) store.meta.putSync(cursorKey(req.tenant, p.name), upTo);
-    if (outcome.file && !req.testRecord) store.meta.putSync(writtenKey(req.tenant, p.name, outcome.file), Date.now());
     const file = outcome.file ? relative(root, outcome.file) : null;
     const message = req.testRecord && outcome.rows === 0 ? `no ${p.entity} record "${req.testRecord}"; nothing written`
       : file === null ? `nothing changed since the last export (change ${from}); no file written`
