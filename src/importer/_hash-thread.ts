@@ -11,10 +11,12 @@
  *
  * The hash: SHA-256 over each file's name and SHA-256, in name order. SHA-256,
  * not MD5: with the CPU's SHA extensions it hashes at 1.3–1.5 GB/s here
- * against MD5's 0.56–0.62 GB/s.
+ * against MD5's 0.56–0.62 GB/s. It says nothing of how the bytes are read:
+ * that is {@link readingOf}, beside it in the package's mark.
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -117,4 +119,27 @@ export async function hashPackage(listing: PackageListing): Promise<string> {
   const r = await reply;
   if (r.error !== undefined) throw new Error(`could not hash the package: ${r.error}`);
   return r.hash!;
+}
+
+/**
+ * How a package is read, as a digest: its format and the feed's source
+ * options (a delimited feed's entity and mapping, an IMS feed's types). The
+ * same bytes read with another mapping are not the package applied before.
+ * Keys are taken in sorted order, so that a config written in another order
+ * reads the same; list order (the mapping's fields) counts.
+ *
+ * @example readingOf("delimited", { delimited: { entity: "users", fields } }) // "3a7bd3…"
+ */
+export function readingOf(format: string, options: unknown): string {
+  return createHash("sha256").update(`${format}\u0000${stableJson(options ?? {})}`).digest("hex");
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
 }

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DISTRICT, ENROLLMENTS, openStore, recordsOf, tempDir, USERS, writeBundle } from "../../test/_bundle.ts";
 import type { Store } from "../store/mod.ts";
-import { packageKey, recordRange } from "../store/keys.ts";
+import { activeKey, packageKey, recordRange } from "../store/keys.ts";
+import { countActive } from "../store/records.ts";
 import { readChanges } from "../store/changes.ts";
 import { applyJob, runImport, type ImportRequest } from "./run.ts";
 import { hashPackage, listPackage } from "./_hash-thread.ts";
@@ -96,6 +97,58 @@ describe("re-imports", () => {
     expect(job.message).not.toMatch(/identical/);
     expect(job.counts.users).toMatchObject({ updated: 1, unchanged: 3 });
     expect(recordsOf(store, "strata", "users").get("u2")!.familyName).toBe("Tuning");
+  });
+
+  it("the same bytes read with another mapping are imported again, not taken for the package before", async () => {
+    const file = join(tempDir("rosterbox-acc-"), "acc_2026_05_01.txt");
+    writeFileSync(file, "ID,First,Last,User\n1,Ann,Lee,alee\n2,Bob,Ray,bray\n");
+    const mapping = (given: string, family: string) => ({
+      delimited: {
+        entity: "users",
+        fields: [
+          { from: "ID", to: "sourcedId" }, { from: given, to: "givenName" }, { from: family, to: "familyName" },
+          { from: "User", to: "username" }, { from: "ID", to: "enabledUser", transform: "const:true" },
+        ],
+      },
+    });
+    // Every record updated is over the default limit: approved in advance.
+    const accounts = (given: string, family: string) =>
+      runImport(store, dataDir, { tenant: "strata", feed: "Accounts", format: "delimited", paths: [file], source: mapping(given, family), approve: true });
+    // Swapped by mistake, then put right: the file is delivered again unchanged.
+    expect((await accounts("Last", "First")).status).toBe("complete");
+    expect(recordsOf(store, "strata", "users").get("1")).toMatchObject({ givenName: "Lee", familyName: "Ann" });
+    const fixed = await accounts("First", "Last");
+    expect(fixed.status).toBe("complete");
+    expect(fixed.counts.users).toMatchObject({ updated: 2 });
+    expect(recordsOf(store, "strata", "users").get("1")).toMatchObject({ givenName: "Ann", familyName: "Lee" });
+    // Read the same way again, it is the same package.
+    expect((await accounts("First", "Last")).message).toMatch(/identical to the package of job/);
+  });
+
+  it("a package delivered again after another feed changed the tenant's records is applied again: the later wins", async () => {
+    const bundle = writeBundle(DISTRICT);
+    await run(bundle);
+    const bob = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName\nu1,active,2026-11-24T10:00:00Z,true,s1,student,ada,Bob,Lovelace\n";
+    const other = await runImport(store, dataDir, request([writeBundle({ "users.csv": bob }, { modes: { "users.csv": "delta" } })], { feed: "Other" }));
+    expect(other.counts.users).toMatchObject({ updated: 1 });
+    expect(recordsOf(store, "strata", "users").get("u1")!.givenName).toBe("Bob");
+    const again = await run(bundle);
+    expect(again.message).not.toMatch(/identical/);
+    expect(again.counts.users).toMatchObject({ updated: 1, unchanged: 3 });
+    expect(recordsOf(store, "strata", "users").get("u1")!.givenName).toBe("Ada");
+  });
+
+  it("a package mark from before it kept the change sequence is not trusted: the package is imported", async () => {
+    const bundle = writeBundle(DISTRICT);
+    await run(bundle);
+    const key = packageKey("strata", "OneRoster");
+    const { seq: _seq, reading: _reading, ...old } = store.packages.get(key)!;
+    store.packages.putSync(key, old);
+    const again = await run(bundle);
+    expect(again.message).not.toMatch(/identical/);
+    expect(again.counts.users).toMatchObject({ unchanged: 4, created: 0, updated: 0, deleted: 0 });
+    // Its own mark is a whole one: the next delivery is recognised.
+    expect((await run(bundle)).message).toMatch(/identical to the package of job/);
   });
 
   it("the same content planned again is all unchanged", async () => {
@@ -196,6 +249,45 @@ describe("the change threshold", () => {
     expect([...stored.values()].filter((r) => r.status === "tobedeleted")).toHaveLength(90);
   });
 
+  it("judges deletes by the active records, not by the tombstones of earlier deletes", async () => {
+    const users = (n: number) => {
+      const lines = ["sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName"];
+      for (let i = 1; i <= n; i++) lines.push(`u${i},,,true,,student,user${i},G,F`);
+      return writeBundle({ "users.csv": lines.join("\n") + "\n" });
+    };
+    await run(users(10));
+    expect((await run(users(5), { approve: true })).counts.users).toMatchObject({ deleted: 5 });
+    expect(store.meta.get(activeKey("strata", "users"))).toBe(5);
+    // 2 of the 5 active users is 40 %, though it is 20 % of the 10 records the store holds.
+    const held = await run(users(3));
+    expect(held.status).toBe("held");
+    expect(held.held).toEqual(["users: 2 of 5 records (40.0%) would be deleted; the limit is 20%"]);
+    // A store from before the active count was kept is counted.
+    store.meta.removeSync(activeKey("strata", "users"));
+    expect((await run(users(3))).held).toEqual(["users: 2 of 5 records (40.0%) would be deleted; the limit is 20%"]);
+    // Restores count again: all ten back, and two of them dropped, is 20 % of ten.
+    expect((await run(users(10), { approve: true })).counts.users).toMatchObject({ updated: 5 });
+    expect(store.meta.get(activeKey("strata", "users"))).toBe(10);
+    expect((await run(users(8))).status).toBe("complete");
+    expect(countActive(store, "strata", "users")).toBe(8);
+  });
+
+  it("an approval applied onto records changed since its plan leaves the active count to be counted again", async () => {
+    const users = (ids: number[]) =>
+      ["sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName", ...ids.map((i) => `u${i},,,true,,student,user${i},G,F`)].join("\n") + "\n";
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    await run(writeBundle({ "users.csv": users(range(10)) }));
+    const held = await run(writeBundle({ "users.csv": users(range(5)) }));
+    expect(held.status).toBe("held");
+    // Another feed adds u11 while the job waits: the plan's figure (5 once applied) no longer holds.
+    const delta = writeBundle({ "users.csv": users([11]).replace(",,,true", ",active,2026-11-24T10:00:00Z,true") }, { modes: { "users.csv": "delta" } });
+    expect((await runImport(store, dataDir, request([delta], { feed: "Other" }))).counts.users).toMatchObject({ created: 1 });
+    expect(store.meta.get(activeKey("strata", "users"))).toBe(11);
+    expect((await applyJob(store, held)).status).toBe("complete");
+    expect(store.meta.get(activeKey("strata", "users"))).toBeUndefined();
+    expect(countActive(store, "strata", "users")).toBe(6);
+  });
+
   it("judges by a record count the apply keeps, and counts a store from before it was kept", async () => {
     const count = () => store.meta.get("count\x00strata\x00enrollments");
     await run(writeBundle(DISTRICT));
@@ -205,13 +297,16 @@ describe("the change threshold", () => {
     const more = ENROLLMENTS + "e5,,,k2,s2,u1,student,false,,\n";
     await run(writeBundle({ ...DISTRICT, "enrollments.csv": more }));
     expect(count()).toBe(5);
-    // Soft deletes keep their records: the count stays, and the next delete is judged against all five.
+    // The next delete is judged against the five active ones, counted where the kept figures are gone.
     const fewer = ENROLLMENTS.split("\n").slice(0, 2).join("\n") + "\n";
+    expect(store.meta.get(activeKey("strata", "enrollments"))).toBe(5);
     store.meta.removeSync("count\x00strata\x00enrollments");
+    store.meta.removeSync(activeKey("strata", "enrollments"));
     const held = await run(writeBundle({ ...DISTRICT, "enrollments.csv": fewer }));
     expect(held.held).toEqual(["enrollments: 4 of 5 records (80.0%) would be deleted; the limit is 20%"]);
-    // A plan writes nothing, not even the count.
+    // A plan writes nothing, not even the counts.
     expect(count()).toBeUndefined();
+    expect(store.meta.get(activeKey("strata", "enrollments"))).toBeUndefined();
   });
 });
 

@@ -11,7 +11,7 @@ import { FileError, openSource, type FormatName, type SourceOptions } from "../f
 import { appendJobEvent, loadJob, newJobId, saveJob, saveJobProgress, type JobRecord } from "../store/jobs.ts";
 import { packageKey, seqKey } from "../store/keys.ts";
 import { flushStore, type PackageMark, type Store } from "../store/mod.ts";
-import { countRecords } from "../store/records.ts";
+import { countActive, forgetActiveCount, keepActiveCount } from "../store/records.ts";
 import { applyPlan, checkpointKey, planEntry, planWriter } from "./apply.ts";
 import type { RunWriter } from "./_runs.ts";
 import { countsOf, totals, type CountsByEntity } from "./counts.ts";
@@ -20,7 +20,7 @@ import { PrintsDisagree, writeVoidLines } from "./_prints.ts";
 import { ResultsWriter } from "./results.ts";
 import { readResults } from "./results-read.ts";
 import { stagePackage, type StagePrints } from "./stage.ts";
-import { hashPackage, listPackage } from "./_hash-thread.ts";
+import { hashPackage, listPackage, readingOf } from "./_hash-thread.ts";
 import { breaches, DEFAULT_THRESHOLDS, type EntityPlanCounts, type Thresholds } from "./thresholds.ts";
 
 export interface ImportRequest {
@@ -86,7 +86,10 @@ export async function runImport(store: Store, dataDir: string, req: ImportReques
   hashing.catch(() => {});
   // The same content has the same size: only a package that may be the last one again waits for its hash before
   // staging. Any other is staged while the hashing thread works (a mark from before sizes were kept may be either).
-  const mayBeIdentical = !req.reprocess && last !== undefined && (last.bytes === undefined || last.bytes === listing.bytes);
+  // It is the last one again only read the same way, and only while nothing has changed the tenant's records since:
+  // after another feed's import, the package is applied again, so that the later delivery wins.
+  const mayBeIdentical = !req.reprocess && last !== undefined && last.seq === tenantSeq(store, req.tenant)
+    && last.reading === readingOf(req.format, req.source) && (last.bytes === undefined || last.bytes === listing.bytes);
   if (mayBeIdentical && (await hashing) === last.hash) return finishIdentical(store, job, last.job);
 
   const results = new ResultsWriter(resultsPath);
@@ -182,8 +185,15 @@ export async function applyJob(store: Store, job: JobRecord, progress?: Progress
   job.phase = "applying";
   job.status = "running";
   // A plan applied onto records that changed since it was made (a held job approved
-  // after another import) leaves a store its fingerprints do not describe.
-  if (job.printed?.length && !store.jobs.get(checkpointKey(job.id)) && tenantSeq(store, job.tenant) !== job.planSeq) delete job.printed;
+  // after another import) leaves a store its fingerprints and its active counts do not describe.
+  if (!store.jobs.get(checkpointKey(job.id)) && tenantSeq(store, job.tenant) !== job.planSeq) {
+    delete job.printed;
+    job.request = { ...job.request };
+    delete job.request.activeAfter;
+  }
+  // Until the job's end keeps them again, its entities' active counts are counted afresh when asked for:
+  // an apply that fails half-way leaves them right.
+  for (const entity of new Set((job.entities ?? []).map((pe) => pe.entity))) forgetActiveCount(store, job.tenant, entity);
   saveJob(store, job);
   const onProgress = tracked(store, job, progress);
   await flushStore(store);
@@ -203,9 +213,13 @@ export async function applyJob(store: Store, job: JobRecord, progress?: Progress
     const key = packageKey(job.tenant, job.feed);
     superseded = store.packages.get(key);
     if (hash) {
-      const prints = printed.length > 0 ? { prints: { seq: tenantSeq(store, job.tenant), entities: printed } } : {};
-      store.packages.putSync(key, { hash, job: job.id, ...(bytes !== undefined ? { bytes } : {}), ...prints });
+      const seq = tenantSeq(store, job.tenant);
+      const prints = printed.length > 0 ? { prints: { seq, entities: printed } } : {};
+      const reading = readingOf(job.format, job.request.source);
+      store.packages.putSync(key, { hash, job: job.id, ...(bytes !== undefined ? { bytes } : {}), reading, seq, ...prints });
     }
+    const activeAfter = job.request.activeAfter as Record<string, number> | undefined;
+    for (const [entity, n] of Object.entries(activeAfter ?? {})) keepActiveCount(store, job.tenant, entity, n);
     saveJob(store, job);
     store.jobs.removeSync(checkpointKey(job.id));
   });
@@ -278,19 +292,35 @@ function planContext(store: Store, job: JobRecord): PlanContext {
  * Walks the plan once: counts, the results rows, and the figures the
  * thresholds need; and lists the rows it rejected beside the job's
  * fingerprints, which took every staged row for one to be applied.
+ *
+ * The thresholds judge by each entity's active records as they stand
+ * (tombstones are not records a file can lose again). The walk also counts
+ * how many there will be once the plan is applied — creates and restores
+ * add one, deletes take one — which the job's end keeps (`activeAfter`), so
+ * that the next plan need not count them.
  */
 function plan(ctx: PlanContext, job: JobRecord, results: ResultsWriter, changes?: RunWriter): Record<string, EntityPlanCounts> {
   const counts = job.counts;
   const printed = new Set(job.printed ?? []);
   const voids = new Map<string, number[]>();
   const out: Record<string, EntityPlanCounts> = {};
-  for (const pe of ctx.entities) out[pe.entity] ??= { existing: countRecords(ctx.store, ctx.tenant, pe.entity), deleted: 0, updated: 0 };
+  const activeAfter: Record<string, number> = {};
+  for (const pe of ctx.entities) {
+    if (out[pe.entity]) continue;
+    const active = countActive(ctx.store, ctx.tenant, pe.entity);
+    out[pe.entity] = { existing: active, deleted: 0, updated: 0 };
+    activeAfter[pe.entity] = active;
+  }
   for (const a of walkPlan(ctx)) {
     const c = countsOf(counts, a.entity);
     switch (a.action) {
-      case "create": c.created++; break;
-      case "update": c.updated++; out[a.entity]!.updated++; break;
-      case "delete": c.deleted++; out[a.entity]!.deleted++; break;
+      case "create": c.created++; activeAfter[a.entity]!++; break;
+      case "update":
+        c.updated++;
+        out[a.entity]!.updated++;
+        if (a.before?.status === "tobedeleted") activeAfter[a.entity]!++;
+        break;
+      case "delete": c.deleted++; out[a.entity]!.deleted++; activeAfter[a.entity]!--; break;
       case "unchanged": c.unchanged++; break;
       case "skip":
         if (a.status === "ERROR") c.errors++;
@@ -306,6 +336,7 @@ function plan(ctx: PlanContext, job: JobRecord, results: ResultsWriter, changes?
     if (changes && a.next) changes.add(a.key, planEntry(a));
   }
   changes?.finish();
+  job.request = { ...job.request, activeAfter };
   const dir = printsStaging(ctx.store, job.id);
   for (const [entity, lines] of voids) if (existsSync(dir)) writeVoidLines(dir, entity, lines);
   return out;

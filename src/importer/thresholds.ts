@@ -7,9 +7,9 @@
  * @module
  */
 
-/** A limit as a share of the entity's existing records, an absolute count, or both. */
+/** A limit as a share of the entity's active records, an absolute count, or both. */
 export interface Limit {
-  /** Hold when more than this percentage of existing records would change. */
+  /** Hold when more than this percentage of the active records would change. */
   percent?: number;
   /** Hold when more than this many records would change. */
   count?: number;
@@ -42,6 +42,11 @@ export function parseLimit(text: string): Limit {
 }
 
 export interface EntityPlanCounts {
+  /**
+   * The entity's active records before the plan: records marked
+   * tobedeleted are left out, or every bulk file would be judged against
+   * all the deletes of the years before it, and a cut-short one let through.
+   */
   existing: number;
   deleted: number;
   updated: number;

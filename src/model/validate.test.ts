@@ -21,6 +21,14 @@ describe("field rules", () => {
     if (!ok) expect(errors[0]).toBe(`startDate: "${date}" is not a date as YYYY-MM-DD`);
   });
 
+  it.each([
+    ["2024-02-29T00:00:00Z", true], ["2026-05-01T18:25:43.511Z", true], ["2026-05-01", true],
+    ["2026-02-30T00:00:00Z", false], ["2026-13-01T00:00:00Z", false], ["2025-02-29T00:00:00Z", false], ["2026-02-30", false],
+  ])("dateLastModified %s is %s: a date-time must fall on a real calendar day", (modified, ok) => {
+    const { errors } = check("orgs", { sourcedId: "o", name: "N", type: "school", dateLastModified: modified });
+    expect(errors).toEqual(ok ? [] : [`dateLastModified: "${modified}" is not an ISO 8601 date-time`]);
+  });
+
   it("normalises booleans and enums to their canonical spelling", () => {
     const { errors, fields } = check("enrollments", { sourcedId: "e", classSourcedId: "k", schoolSourcedId: "s", userSourcedId: "u", role: "Student", primary: "TRUE" });
     expect(errors).toEqual([]);

@@ -62,12 +62,25 @@ function digit(value: string, i: number): number {
 }
 
 function isCalendarDate(value: string): boolean {
-  if (value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
+  return value.length === 10 && isCalendarDateAt(value);
+}
+
+/** Whether `value` starts with a real calendar day as YYYY-MM-DD (the rest is the caller's). */
+function isCalendarDateAt(value: string): boolean {
+  if (value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
   const year = digit(value, 0) * 1000 + digit(value, 1) * 100 + digit(value, 2) * 10 + digit(value, 3);
   const month = digit(value, 5) * 10 + digit(value, 6);
   const day = digit(value, 8) * 10 + digit(value, 9);
   if (!(month >= 1 && month <= 12 && day >= 1 && day <= DAYS[month - 1]!)) return false;
   return month !== 2 || day < 29 || (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0));
+}
+
+/**
+ * Whether `value` is an ISO 8601 date-time on a real calendar day.
+ * `Date.parse` alone is not enough: it rolls 2026-02-30 over into March.
+ */
+function isDateTime(value: string): boolean {
+  return DATETIME.test(value) && isCalendarDateAt(value) && !Number.isNaN(Date.parse(value));
 }
 
 /** Splits a OneRoster list field (`"09,10"`) into trimmed, non-empty items. */
@@ -110,7 +123,7 @@ function compileField(spec: FieldSpec): FieldCheck {
       break;
     case "datetime":
       checkValue = (value, _f, check) => {
-        if (!DATETIME.test(value) || Number.isNaN(Date.parse(value))) bad(check, value, "is not an ISO 8601 date-time (2026-05-01T18:25:43.511Z)");
+        if (!isDateTime(value)) bad(check, value, "is not an ISO 8601 date-time (2026-05-01T18:25:43.511Z)");
       };
       break;
     case "year":
@@ -207,7 +220,7 @@ export function validatorFor(entity: string): RowValidator {
         else check.errors.push(`status: "${clip(status)}" is not active or tobedeleted`);
       }
       const modified = fields.dateLastModified;
-      if (modified !== undefined && modified !== "" && (!DATETIME.test(modified) || Number.isNaN(Date.parse(modified)))) {
+      if (modified !== undefined && modified !== "" && !isDateTime(modified)) {
         check.errors.push(`dateLastModified: "${clip(modified)}" is not an ISO 8601 date-time`);
       }
       const values = read(fields);

@@ -48,6 +48,16 @@ export function countKey(tenant: string, entity: string): string {
   return "count" + SEP + tenant + SEP + entity;
 }
 
+/**
+ * `meta`: how many records of an entity the tenant has active (not
+ * tobedeleted), what the change thresholds judge by. Kept by the import's
+ * end (`importer/run.ts`), removed while an apply changes the entity: when it
+ * is there, it is exact.
+ */
+export function activeKey(tenant: string, entity: string): string {
+  return "active" + SEP + tenant + SEP + entity;
+}
+
 /** `packages`: tenant · feed → the content hash and job of the last package applied. */
 export function packageKey(tenant: string, feed: string): string {
   return tenant + SEP + feed;

@@ -98,6 +98,20 @@ export interface PackageMark {
   /** The package's size in bytes: one of another size cannot be identical, and is staged while it is hashed. */
   bytes?: number;
   /**
+   * How the package was read (`readingOf`: format and source options, such
+   * as a delimited feed's mapping): the same bytes read another way are not
+   * the same package.
+   */
+  reading?: string;
+  /**
+   * The tenant's change sequence once the package was applied: while it is
+   * still there, the package's records stand as it left them. Once another
+   * import (another feed's, say) has changed any, the package is imported
+   * again when it comes again, so that the later delivery wins. A mark
+   * without one (written before it was kept) never counts as identical.
+   */
+  seq?: number;
+  /**
    * The job's fingerprints (in `printsDir(job)`): the bulk entities they cover,
    * and the tenant's change sequence when they were made; they hold only while
    * the sequence is still there.

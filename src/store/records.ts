@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { countKey, recordKey, recordRange } from "./keys.ts";
+import { activeKey, countKey, recordKey, recordRange } from "./keys.ts";
 import type { Store } from "./mod.ts";
-import { decodeBody, decodeRecord } from "./record.ts";
+import { decodeBody, decodeRecord, locateBody } from "./record.ts";
 
 /** A record as the API shows it: OneRoster field names, status and last change. */
 export interface CanonicalRecord {
@@ -53,6 +53,37 @@ export function listRecords(store: Store, tenant: string, entity: string, limit:
 export function countRecords(store: Store, tenant: string, entity: string): number {
   const kept = store.meta.get(countKey(tenant, entity)) as number | undefined;
   return kept ?? store.records.getKeysCount(recordRange(tenant, entity));
+}
+
+/**
+ * How many records of `entity` the tenant has active (tobedeleted ones left
+ * out): as the last import kept it ({@link keepActiveCount}), or counted —
+ * in a store from before it was kept, or after an apply that could not say.
+ * Counting reads each record's header only.
+ *
+ * @example countActive(store, "strata", "users") // 198000
+ */
+export function countActive(store: Store, tenant: string, entity: string): number {
+  const kept = store.meta.get(activeKey(tenant, entity)) as number | undefined;
+  if (kept !== undefined) return kept;
+  let n = 0;
+  for (const { value } of store.recordViews.getRange(recordRange(tenant, entity))) if (locateBody(value.bytes, value.size).active) n++;
+  return n;
+}
+
+/**
+ * Forgets the entity's kept active count: done before an apply changes its
+ * records, so that one stopped half-way (failed, or applied later onto
+ * other records than it was planned on) leaves it to be counted again rather
+ * than wrong.
+ */
+export function forgetActiveCount(store: Store, tenant: string, entity: string): void {
+  store.meta.removeSync(activeKey(tenant, entity));
+}
+
+/** Keeps the entity's active count, known exact (call inside the transaction that ends the apply). */
+export function keepActiveCount(store: Store, tenant: string, entity: string, active: number): void {
+  store.meta.putSync(activeKey(tenant, entity), active);
 }
 
 /**
