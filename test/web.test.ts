@@ -138,8 +138,10 @@ describe("the web app", () => {
     expect(decodeURIComponent(ok.headers.get("location")!)).toContain("no job x");
 
     const viewer = await signIn("clerk", "battery staple");
-    const approve = await fetch(`${url}/api/jobs/x/approve`, { method: "POST", headers: { cookie: viewer.cookie, "x-csrf-token": viewer.csrf } });
+    const approve = await fetch(`${url}/api/jobs/x/approve`, { method: "POST", headers: { cookie: viewer.cookie, "x-csrf-token": viewer.csrf, Origin: url } });
     expect(approve.status).toBe(403);
+    // Refused for the role, not by the Origin check.
+    expect((await approve.json()).error).toMatch(/needs an admin/);
     const form = new FormData();
     form.append("_csrf", viewer.csrf);
     form.append("files", new Blob(["x"]), "users.csv");
@@ -209,6 +211,69 @@ describe("the web app", () => {
     } finally {
       process.off("unhandledRejection", onUnhandled);
     }
+  });
+
+  it("checks a multipart form post for the CSRF token too; only the upload reads it from the body itself", async () => {
+    const admin = await signIn("admin", "correct horse");
+    const multipart = (fields: Record<string, string>) => {
+      const form = new FormData();
+      for (const [k, v] of Object.entries(fields)) form.append(k, v);
+      return form;
+    };
+    const post = (path: string, body: FormData, cookie = admin.cookie) => fetch(`${url}${path}`, { method: "POST", headers: { cookie, Origin: url }, body, redirect: "manual" });
+    for (const path of ["/jobs/x/approve", "/jobs/x/cancel", "/api/jobs/x/approve", "/api/jobs/x/cancel", "/exports/strata/x/run", "/logout"]) {
+      expect([path, (await post(path, multipart({}))).status]).toEqual([path, 403]);
+      expect([path, (await post(path, multipart({ _csrf: "forged" }))).status]).toEqual([path, 403]);
+    }
+    // Still signed in: the refused sign-out did nothing.
+    expect((await fetch(`${url}/api/jobs`, { headers: { cookie: admin.cookie } })).status).toBe(200);
+    const ok = await post("/jobs/x/approve", multipart({ _csrf: admin.csrf }));
+    expect(ok.status).toBe(303);
+    expect(decodeURIComponent(ok.headers.get("location")!)).toContain("no job x");
+
+    // The upload checks the field as the body streams, before any file is written.
+    const upload = (csrf?: string) => {
+      const form = multipart(csrf === undefined ? {} : { _csrf: csrf });
+      for (const [name, text] of Object.entries(DISTRICT)) form.append("files", new Blob([text]), name);
+      return post("/api/tenants/strata/feeds/OneRoster/uploads?dry_run=true", form);
+    };
+    expect((await upload()).status).toBe(403);
+    expect((await upload("forged")).status).toBe(403);
+    const accepted = await upload(admin.csrf);
+    expect(accepted.status).toBe(202);
+    expect(await accepted.json()).toMatchObject({ dryRun: true, status: "queued" });
+  });
+
+  it("ends a session whose user is no longer in web_users, and uses the role configured now", async () => {
+    const admin = await signIn("admin", "correct horse");
+    // A restart on the same data dir with the config edited: sessions are in the store, the users in the config.
+    const restart = async (webUsers: NonNullable<Config["web_users"]>) => {
+      const web = await startWebServer("127.0.0.1:0", { ...deps, config: { ...config, web_users: webUsers } });
+      return { at: `http://127.0.0.1:${web.port}`, close: web.close };
+    };
+    const demoted = await restart(config.web_users!.map((u) => (u.username === "admin" ? { ...u, role: "viewer" as const } : u)));
+    try {
+      expect((await fetch(`${demoted.at}/api/jobs`, { headers: { cookie: admin.cookie } })).status).toBe(200);
+      const approve = await fetch(`${demoted.at}/api/jobs/x/approve`, { method: "POST", headers: { cookie: admin.cookie, "x-csrf-token": admin.csrf, Origin: demoted.at } });
+      expect(approve.status).toBe(403);
+      expect((await approve.json()).error).toMatch(/needs an admin/);
+      expect(await (await fetch(`${demoted.at}/upload`, { headers: { cookie: admin.cookie } })).text()).toContain("Uploads need an admin");
+    } finally {
+      await demoted.close();
+    }
+
+    const removed = await restart(config.web_users!.filter((u) => u.username !== "admin"));
+    try {
+      expect((await fetch(`${removed.at}/api/jobs`, { headers: { cookie: admin.cookie } })).status).toBe(401);
+      const page = await fetch(`${removed.at}/jobs`, { headers: { cookie: admin.cookie }, redirect: "manual" });
+      expect(page.status).toBe(303);
+      expect(page.headers.get("location")).toBe("/login?next=%2Fjobs");
+    } finally {
+      await removed.close();
+    }
+    // The stored session is gone: putting the user back in the config does not bring it back.
+    expect((await fetch(`${url}/api/jobs`, { headers: { cookie: admin.cookie } })).status).toBe(401);
+    expect((await fetch(`${url}/api/jobs`, { headers: { cookie: (await signIn("admin", "correct horse")).cookie } })).status).toBe(200);
   });
 
   it("lists jobs newest first with filters and a cursor, shows one with its results, and serves records", async () => {

@@ -4,6 +4,8 @@
  * sign-in page; the API answers 401. Unsafe requests made with a session
  * carry its CSRF token (form field `_csrf` or header `X-CSRF-Token`);
  * token requests need none (no browser sends a Bearer header by itself).
+ * A session counts only while its user is in the config's `web_users`, with
+ * the role configured there now.
  *
  * @module
  */
@@ -11,7 +13,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { timingSafeEqual } from "node:crypto";
 import type { WebDeps } from "../deps.ts";
-import { findSession } from "./sessions.ts";
+import { appendAudit } from "../../store/audit.ts";
+import { closeSession, findSession } from "./sessions.ts";
 import { findToken, type Role } from "./tokens.ts";
 
 export const SESSION_COOKIE = "rosterbox_session";
@@ -40,13 +43,24 @@ export function requireAuth(deps: WebDeps): MiddlewareHandler<WebEnv> {
       return c.redirect(`/login${back}`, 303);
     }
     c.set("who", who);
-    if (who.via === "session" && !["GET", "HEAD"].includes(c.req.method) && !c.req.header("content-type")?.startsWith("multipart/form-data")) {
-      // Multipart uploads check the field themselves as the body streams (see api/uploads.ts).
+    if (who.via === "session" && !["GET", "HEAD"].includes(c.req.method) && !checksCsrfItself(c)) {
       const sent = c.req.header("x-csrf-token") ?? String((await c.req.parseBody())["_csrf"] ?? "");
       if (!sameSecret(sent, who.csrf)) return c.text("The form has expired or did not come from this site; reload the page and try again.", 403);
     }
     await next();
   };
+}
+
+const UPLOAD_ROUTES = [/^\/upload$/, /^\/api\/tenants\/[^/]+\/feeds\/.+\/uploads$/];
+
+/**
+ * The upload routes (the page's and the API's) check the `_csrf` field
+ * themselves as the multipart body streams (web/upload.ts): parsing it here
+ * would buffer the whole upload first. Any other multipart post is checked
+ * here like every form.
+ */
+function checksCsrfItself(c: Context): boolean {
+  return c.req.method === "POST" && !!c.req.header("content-type")?.startsWith("multipart/form-data") && UPLOAD_ROUTES.some((r) => r.test(c.req.path));
 }
 
 function identify(c: Context, deps: WebDeps): Who | undefined {
@@ -58,7 +72,16 @@ function identify(c: Context, deps: WebDeps): Who | undefined {
   }
   const id = getCookie(c, SESSION_COOKIE);
   const s = id ? findSession(deps.store, id) : undefined;
-  return s ? { name: s.user, role: s.role, via: "session", csrf: s.csrf } : undefined;
+  if (!id || !s) return undefined;
+  // The config says who is staff now: a session outlives restarts, so one whose user was
+  // removed since sign-in ends here, and a demoted user's session has the new role at once.
+  const user = deps.config.web_users?.find((u) => u.username === s.user);
+  if (!user) {
+    closeSession(deps.store, id);
+    appendAudit(deps.store, "web.session_ended", { user: s.user, reason: "no longer in web_users" });
+    return undefined;
+  }
+  return { name: user.username, role: user.role, via: "session", csrf: s.csrf };
 }
 
 /** Constant-time comparison of two secrets of any length. */

@@ -12,7 +12,7 @@ import { firstResults } from "../../importer/results-read.ts";
 import { DEFAULT_THRESHOLDS, type Limit, type Thresholds } from "../../importer/thresholds.ts";
 import { jobEvents, type JobRecord } from "../../store/jobs.ts";
 import type { Store } from "../../store/mod.ts";
-import { countRecords } from "../../store/records.ts";
+import { countActive } from "../../store/records.ts";
 import { ago, csrfField, n, statusBadge, type Html, type Viewer } from "./_layout.ts";
 
 function seconds(from: string | undefined, to: string | undefined): string {
@@ -28,7 +28,8 @@ function limitText(l: Limit | undefined): string {
 function heldSection(store: Store, job: JobRecord, viewer: Viewer, deletes: Awaited<ReturnType<typeof firstResults>>): Html {
   const t = (job.request.thresholds as Thresholds | undefined) ?? DEFAULT_THRESHOLDS;
   const rows = Object.entries(job.counts).map(([entity, c]) => {
-    const existing = countRecords(store, job.tenant, entity);
+    // Active records, as the thresholds judge: tombstones are not records a file can lose again.
+    const existing = countActive(store, job.tenant, entity);
     const lim = { ...t, ...(t.entities?.[entity] ?? {}) };
     const share = (k: number) => (existing > 0 ? ` (${((100 * k) / existing).toFixed(1)}%)` : "");
     return html`<tr><td>${entity}</td><td class="num">${n(existing)}</td><td class="num">${n(c.deleted)}${share(c.deleted)}</td><td>${limitText(lim.deletes)}</td>
@@ -36,7 +37,7 @@ function heldSection(store: Store, job: JobRecord, viewer: Viewer, deletes: Awai
   });
   return html`<div class="notice"><strong>Held: nothing has been applied.</strong> ${(job.held ?? []).join("; ")}</div>
 <h2>The plan against the thresholds</h2>
-<div class="scroll"><table><thead><tr><th>Entity</th><th class="num">Records now</th><th class="num">Would delete</th><th>Delete limit</th><th class="num">Would update</th><th>Update limit</th></tr></thead><tbody>${rows}</tbody></table></div>
+<div class="scroll"><table><thead><tr><th>Entity</th><th class="num">Active records now</th><th class="num">Would delete</th><th>Delete limit</th><th class="num">Would update</th><th>Update limit</th></tr></thead><tbody>${rows}</tbody></table></div>
 <h2>Some of the records that would be deleted</h2>
 ${deletes.length
     ? html`<div class="scroll"><table><thead><tr><th>Entity</th><th>sourcedId</th><th>Why</th></tr></thead><tbody>${deletes.map((r) => html`<tr><td>${r.entity}</td><td class="mono">${r.sourcedId}</td><td>${r.message}</td></tr>`)}</tbody></table></div>`
