@@ -70,13 +70,20 @@ describe("the data directory lock", () => {
       // Every other round starts from a lock a dead process left.
       if (r % 2 === 1) writeFileSync(join(root, `round-${r}`, "rosterbox.lock"), stale);
     }
-    const start = Date.now() + 4000; // time for the contenders' TypeScript loaders to start
+    const start = Date.now() + 6000; // time for the contenders' TypeScript loaders to start, on a busy machine too
     const contender = join(import.meta.dirname, "..", "..", "test", "_lock-contender.ts");
     const outputs = await Promise.all(Array.from({ length: 4 }, () =>
       promisify(execFile)(process.execPath, ["--import", "tsx", contender, root, String(start), String(rounds), String(roundMs)], { timeout: 60_000 })));
     const lines = outputs.flatMap((o) => o.stdout.trim().split("\n"));
     expect(lines.filter((l) => l.includes("error"))).toEqual([]);
-    expect(Date.now()).toBeGreaterThan(start); // the contenders did not start late (which would prove nothing)
-    for (let r = 0; r < rounds; r++) expect(lines.filter((l) => l === `${r} got`).length, `round ${r}`).toBe(1);
+    let contested = 0;
+    for (let r = 0; r < rounds; r++) {
+      const tried = lines.filter((l) => l === `${r} got` || l === `${r} busy`).length;
+      if (tried >= 2) contested++;
+      // Of those that tried at the same instant, one holds it.
+      expect(lines.filter((l) => l === `${r} got`).length, `round ${r}`).toBe(tried > 0 ? 1 : 0);
+    }
+    // Rounds the contenders all reached late prove nothing; most must have been contested.
+    expect(contested, lines.join(" ")).toBeGreaterThanOrEqual(rounds / 2);
   }, 90_000);
 });
