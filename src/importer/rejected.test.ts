@@ -74,6 +74,25 @@ describe("a delete", () => {
     expect(recordsOf(store, "strata", "users").get("u2")!.status).toBe("tobedeleted");
   });
 
+  it("leaves nothing for other rows of the package to refer to, in an earlier file or further down the same one", async () => {
+    await run([writeBundle(DISTRICT)]);
+    const orgs = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\ns2,tobedeleted,,,,,\n";
+    const header = USERS.split("\n")[0];
+    const users = [header,
+      "u7,,,true,s2,student,u7,,New,Seven,,1007,,,,,09,", // its school is deleted above
+      "u8,,,true,s1,student,u8,,New,Eight,,1008,,,,u1,09,", // its agent is deleted below
+      "u1,tobedeleted,,,,,,,,,,,,,,,,",
+      "u9,,,true,s1,student,u9,,New,Nine,,1009,,,,u2,09,", // all there
+    ].join("\n") + "\n";
+    const job = await run([writeBundle({ "orgs.csv": orgs, "users.csv": users }, { modes: { "orgs.csv": "delta", "users.csv": "delta" } })], lenient);
+    const lines = results(job.resultsPath);
+    expect(lines).toContainEqual(expect.stringMatching(/^users\.csv,2,users,u7,skip,ERROR,.*s2/));
+    expect(lines).toContainEqual(expect.stringMatching(/^users\.csv,3,users,u8,skip,ERROR,.*u1/));
+    expect(lines).toContain("users.csv,5,users,u9,create,SUCCESS,");
+    const stored = recordsOf(store, "strata", "users");
+    expect([stored.has("u7"), stored.has("u8"), stored.get("u1")!.status, stored.get("u9")!.status]).toEqual([false, false, "tobedeleted", "active"]);
+  });
+
   it("in IMS Enterprise XML (recstatus 3) needs only its sourcedid", async () => {
     const dir = tempDir();
     const person = (id: string, status = "") => `<person${status}><sourcedid><id>${id}</id></sourcedid>${status ? "" : `<userid>${id}</userid><name><fn>A ${id}</fn><n><family>${id}</family><given>A</given></n></name><institutionrole institutionroletype="Student"/>`}</person>`;

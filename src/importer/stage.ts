@@ -148,6 +148,7 @@ class Stager {
 
   /** References to rows still arriving, answered at the end. */
   #late: LateRefs;
+  #deleting = new Map<string, IdSet>();
 
   constructor(readonly ctx: StageContext) {
     this.runs = new RunWriter(ctx.runsDir);
@@ -275,7 +276,10 @@ class Stager {
       status: deleting ? "tobedeleted" : "active",
       body: encodeBody(entity, fields),
     }));
-    if (!deleting && REFERENCED.has(entity)) this.#idsOf(entity).add(sourcedId);
+    if (REFERENCED.has(entity)) {
+      if (!deleting) this.#idsOf(entity).add(sourcedId);
+      else this.#deletingOf(entity).add(sourcedId);
+    }
     if (this.#printer) {
       if (row.digest === undefined) this.#dropPrints(entity);
       // Every row that will be active is listed (the next import's probes rely on it); one
@@ -380,15 +384,26 @@ class Stager {
     return ids;
   }
 
+  /** Ids of `entity` this package deletes (a delete row, a tobedeleted one): not there for what refers to them. */
+  #deletingOf(entity: string): IdSet {
+    let ids = this.#deleting.get(entity);
+    if (!ids) this.#deleting.set(entity, (ids = new IdSet()));
+    return ids;
+  }
+
   /**
    * Whether `entity` `id` exists for this package: staged and not being
    * deleted, or active in the store and not about to be deleted by a bulk
    * file of its entity. "later" when its rows are still arriving.
    */
   #resolve(entity: string, id: string): "yes" | "no" | "later" {
+    // (Most packages delete nothing: then not even the map is asked, on this path of millions of calls.)
+    if (this.#deleting.size > 0 && this.#deleting.get(entity)?.has(id)) return "no";
     const ids = this.#idsOf(entity);
     if (ids.has(id)) return "yes";
     if (this.#modes.get(entity) !== "bulk") {
+      // While its own file is read, a stored record may yet be deleted further down it: settled at the end.
+      if (this.#open.has(entity)) return "later";
       const stored = this.ctx.store.records.getBinary(recordKey(this.ctx.tenant, entity, id));
       if (stored !== undefined && decodeRecord(stored).status === "active") {
         // Remembered, so that the next million references to it cost no read.
