@@ -92,9 +92,10 @@ export class FileError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
-    message: string,
+    /** The message without the file and line in front: for a report that names them already. */
+    readonly reason: string,
   ) {
-    super(line > 0 ? `${file} line ${line}: ${message}` : `${file}: ${message}`);
+    super(line > 0 ? `${file} line ${line}: ${reason}` : `${file}: ${reason}`);
     this.name = "FileError";
   }
 }

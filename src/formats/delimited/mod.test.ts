@@ -156,6 +156,19 @@ describe("readDelimited", () => {
     expect(rows(all).map((r) => r.line)).toEqual([4]);
   });
 
+  it("gives one issue per row, however many of its values fail: the importer counts each ERROR issue as a row", async () => {
+    const fields: FieldMapping[] = [
+      { from: "id", to: "sourcedId" },
+      { from: "sex", to: "sex", codes: { M: "male", F: "female" } },
+      { from: "role", to: "role", codes: { S: "student", T: "teacher" } },
+    ];
+    const all = await events("id,sex,role\n1,Q,X\n2,F,S\n", { fields });
+    expect(issues(all).map((i) => [i.line, i.sourcedId, i.severity, i.message])).toEqual([
+      [2, "1", "ERROR", 'sex: value "Q" has no code mapping; add it to codes or set default; role: value "X" has no code mapping; add it to codes or set default'],
+    ]);
+    expect(rows(all).map((r) => r.line)).toEqual([3]);
+  });
+
   it("reports wrong field counts with the line and goes on", async () => {
     const text = [HEADER.join(","), "1,A,B,F,2010-01-01", "2,A,B,F,2010-01-01,,extra", "3,A,B,F,2010-01-01,", ""].join("\n");
     const all = await events(text);

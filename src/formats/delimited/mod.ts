@@ -157,7 +157,8 @@ export async function* readDelimited(
         continue;
       }
       if (mapped.errors.length > 0) {
-        for (const message of mapped.errors) out.push(issue(item.line, sourcedId, message));
+        // One issue per row: the importer counts each ERROR issue as one rejected row.
+        out.push(issue(item.line, sourcedId, mapped.errors.join("; ")));
         continue;
       }
       out.push(

@@ -45,10 +45,24 @@ export function _mapGroup(ctx: _ImsContext, group: _XNode): void {
       return;
     }
     case "classes": {
-      // A section hung directly under a school has no course, only a school.
       const parentIsOrg = ctx.orgIds.has(parent);
       const school = [parent, ..._related(group)].find((target) => ctx.orgIds.has(target)) ?? ctx.courseOrgs.get(parent) ?? "";
+      // Kept even for a section rejected below, so that its memberships fail on the missing class alone.
       if (school !== "" && op === "upsert") ctx.classSchools.set(id, school);
+      // A section hung directly under a school has a school but no course, and a OneRoster class needs
+      // one (FORMATS.md, classes). The generic "courseSourcedId: required but empty" would not say
+      // where in the XML to look, so the section is rejected here, saying what to change.
+      if (parentIsOrg && op === "upsert") {
+        ctx.issue(
+          group.line,
+          entity,
+          id,
+          "ERROR",
+          `courseSourcedId: section "${id}" has no course: its parent <relationship relation="1"> points at "${parent}", an org group, not a course; ` +
+            "point it at the section's course group instead (a class needs a course; its school is then taken from the course)",
+        );
+        return;
+      }
       // IMS has no terms: termSourcedIds is left out rather than sent empty (it is required when given).
       ctx.row(
         group.line,

@@ -88,18 +88,33 @@ describe("readImsXml: vocabulary and details", () => {
       ["D1", "district", ""],
       ["C1", "school", "D1"],
     ]);
-    // A class whose parent is a known org has that org as school and no course.
-    expect(rows(events, "classes").map((r) => [r.fields.sourcedId, r.fields.courseSourcedId, r.fields.schoolSourcedId])).toEqual([
-      ["X1", "", "C1"],
-      ["X2", "", ""],
-    ]);
-    expect(rows(events, "enrollments").map((r) => [r.fields.sourcedId, r.fields.role])).toEqual([
-      ["X1-P1-09", "guardian"],
-      ["X1-P1-01", "student"],
+    // A class whose parent is a known org has no course, which OneRoster requires: rejected, saying so (see "a section under a school" below).
+    expect(rows(events, "classes").map((r) => [r.fields.sourcedId, r.fields.courseSourcedId, r.fields.schoolSourcedId])).toEqual([["X2", "", ""]]);
+    expect(issues(events).filter((i) => i.severity === "ERROR").map((i) => [i.entity, i.sourcedId])).toEqual([["classes", "X1"]]);
+    expect(rows(events, "enrollments").map((r) => [r.fields.sourcedId, r.fields.role, r.fields.schoolSourcedId])).toEqual([
+      ["X1-P1-09", "guardian", "C1"],
+      ["X1-P1-01", "student", "C1"],
     ]);
     const typeWarnings = issues(events).filter((i) => i.message.includes("typevalue"));
     expect(typeWarnings).toHaveLength(1);
     expect(typeWarnings[0]).toMatchObject({ severity: "WARNING", sourcedId: "X1", message: expect.stringContaining('"Homeroom"') });
+  });
+
+  it("a section under a school, not a course: one ERROR saying to relate it to its course; a delete still goes through", async () => {
+    const text = wrap(`<group><sourcedid><id>SCH1</id></sourcedid><grouptype><typevalue level="1">School</typevalue></grouptype><description><short>One</short></description></group>
+<group><sourcedid><id>CRS1</id></sourcedid><grouptype><typevalue level="2">Course</typevalue></grouptype><description><short>M</short></description><relationship relation="1"><sourcedid><id>SCH1</id></sourcedid></relationship></group>
+<group><sourcedid><id>SEC1</id></sourcedid><grouptype><typevalue level="3">Section</typevalue></grouptype><description><short>M-1</short></description><relationship relation="1"><sourcedid><id>CRS1</id></sourcedid></relationship></group>
+<group><sourcedid><id>SEC2</id></sourcedid><grouptype><typevalue level="3">Section</typevalue></grouptype><description><short>HR</short></description><relationship relation="1"><sourcedid><id>SCH1</id></sourcedid></relationship></group>
+<group recstatus="3"><sourcedid><id>SEC3</id></sourcedid><grouptype><typevalue level="3">Section</typevalue></grouptype><relationship relation="1"><sourcedid><id>SCH1</id></sourcedid></relationship></group>`);
+    const events = await eventsOf(text);
+    expect(rows(events, "classes").map((r) => [r.fields.sourcedId, r.fields.courseSourcedId, r.fields.schoolSourcedId, r.op])).toEqual([
+      ["SEC1", "CRS1", "SCH1", "upsert"],
+      ["SEC3", "", "SCH1", "delete"],
+    ]);
+    const errors = issues(events).filter((i) => i.severity === "ERROR");
+    expect(errors).toEqual([
+      expect.objectContaining({ line: 6, entity: "classes", sourcedId: "SEC2", message: expect.stringMatching(/^courseSourcedId: section "SEC2" has no course: .*"SCH1".*point it at the section's course group/) }),
+    ]);
   });
 
   it("rejects enrollments with an unmapped or missing roletype and memberships without a group id", async () => {

@@ -33,6 +33,9 @@ function matchHeader(file: string, entity: string, columns: string[]): Header {
   const names: string[] = [];
   const unknown: string[] = [];
   const aliased: string[] = [];
+  const renamed: string[] = [];
+  // Names given to blank or repeated columns must not take one a later column has.
+  const given = new Set(columns.map((c) => c.trim()));
   for (const raw of columns) {
     const column = raw.trim();
     const lower = column.toLowerCase();
@@ -45,13 +48,24 @@ function matchHeader(file: string, entity: string, columns: string[]): Header {
       name = column;
       if (spec) unknown.push(column);
     }
-    if (name === "") throw new FileError(file, 1, `column ${names.length + 1} of the header has no name`);
-    if (names.includes(name)) throw new FileError(file, 1, `column "${column}" appears twice in the header`);
+    const at = names.length + 1;
+    // A broken header in a OneRoster file means a broken export: fail loudly. A vendor's extra file is only along for the ride, so it is repaired.
+    if (name === "") {
+      if (spec) throw new FileError(file, 1, `column ${at} of the header has no name`);
+      name = unusedName(`column${at}`, true, names, given);
+      renamed.push(`column ${at} has no name, read as "${name}"`);
+    } else if (names.includes(name)) {
+      if (spec) throw new FileError(file, 1, `column "${column}" appears twice in the header`);
+      const again = unusedName(name, false, names, given);
+      renamed.push(`column ${at} repeats "${name}", read as "${again}"`);
+      name = again;
+    }
     names.push(name);
   }
   const warnings: string[] = [];
   if (aliased.length) warnings.push(`columns named the pre-1.1 way: ${aliased.join(", ")}`);
   if (unknown.length) warnings.push(`columns not in OneRoster kept as extension fields: ${unknown.join(", ")}`);
+  if (renamed.length) warnings.push(`header of ${file} repaired: ${renamed.join("; ")}`);
   let keyColumn = names.indexOf("sourcedId");
   if (spec) {
     if (keyColumn < 0) throw new FileError(file, 1, `wrong header: no sourcedId column (found: ${columns.join(", ")}); is this the right file?`);
@@ -64,6 +78,15 @@ function matchHeader(file: string, entity: string, columns: string[]): Header {
   }
   const columnOf = new Map(names.map((name, i) => [name, i]));
   return { names, keyColumn, columnOf, warnings, build: rowBuilder(names), seed: digestSeed(names) };
+}
+
+/** `base` itself (when `asIs`) or the first of `<base>_2`, `<base>_3`… that no earlier column took and no column of the header is named. */
+function unusedName(base: string, asIs: boolean, names: readonly string[], given: ReadonlySet<string>): string {
+  const free = (n: string) => !names.includes(n) && !given.has(n);
+  if (asIs && free(base)) return base;
+  let k = 2;
+  while (!free(`${base}_${k}`)) k++;
+  return `${base}_${k}`;
 }
 
 /**
@@ -148,6 +171,36 @@ export async function* readDataFile(
     if (out.length) yield out;
   }
   if (!header) throw new FileError(file, 1, "is empty; expected a header row starting sourcedId,status,dateLastModified");
+}
+
+/**
+ * Streams a vendor's extra file (not a OneRoster entity) as extension
+ * rows, in delta mode. Such a file only rides along, so it never fails the
+ * bundle: one that cannot be read is skipped with a WARNING. One that breaks
+ * after some of its rows went out cannot take them back; the rest of it is
+ * then one ERROR, so the job shows that rows were lost.
+ *
+ * @example
+ * yield* readExtensionFile(() => bundle.open("guardians.csv"), "guardians.csv", "guardians");
+ */
+export async function* readExtensionFile(
+  open: () => Promise<AsyncIterable<Uint8Array>>,
+  file: string,
+  entity: string,
+  passOverFor?: PassOverFor,
+): AsyncGenerator<SourceEvent[]> {
+  let rowsOut = false;
+  try {
+    for await (const batch of readDataFile(await open(), file, entity, "delta", passOverFor)) {
+      if (!rowsOut) rowsOut = batch.some((e) => e.kind === "row" || e.kind === "passed");
+      yield batch;
+    }
+  } catch (err) {
+    if (!(err instanceof FileError) || err.file !== file) throw err;
+    yield [rowsOut
+      ? issue(file, err.line, entity, "", "ERROR", `cannot be read from line ${err.line} on (${err.reason}); the rows before it are stored, none after it`)
+      : issue(file, err.line, entity, "", "WARNING", `cannot be read (${err.reason}); as it is not a OneRoster file, it is skipped and the rest of the bundle imported`)];
+  }
 }
 
 function issue(file: string, line: number, entity: string, sourcedId: string, severity: "ERROR" | "WARNING", message: string): SourceIssue {

@@ -8,7 +8,7 @@
 import { ENTITIES, IMPORT_ORDER, isEntityName } from "../../model/entities.ts";
 import { FileError, type PassOverFor, type SourceEvent, type SourceStream } from "../types.ts";
 import { openBundle } from "./_bundle.ts";
-import { readDataFile } from "./_file.ts";
+import { readDataFile, readExtensionFile } from "./_file.ts";
 import { readManifest } from "./_manifest.ts";
 
 export { openBundle, type Bundle } from "./_bundle.ts";
@@ -16,7 +16,8 @@ export { openBundle, type Bundle } from "./_bundle.ts";
 /**
  * Streams a bundle. File-level problems (no manifest, a declared file
  * missing, a wrong header, a file cut off inside a quote) throw
- * {@link FileError}; row problems arrive as issues.
+ * {@link FileError}; row problems arrive as issues. A vendor's extra file
+ * never throws: its header is repaired, or the file skipped, with a warning.
  *
  * @example
  * for await (const batch of readOneRosterBundle(["/tmp/bundle.zip"])) for (const e of batch) …
@@ -40,7 +41,7 @@ export async function* readOneRosterBundle(paths: readonly string[], passOverFor
         prelude.push(warning(actual, `is present but manifest.csv declares file.${name}=absent; the file is ignored`));
       }
     }
-    const plan: { name: string; entity: string; mode: "bulk" | "delta" }[] = [];
+    const plan: { name: string; entity: string; mode: "bulk" | "delta"; extension?: true }[] = [];
     for (const entity of IMPORT_ORDER) {
       const declared = manifest.files.get(entity.toLowerCase());
       if (declared && declared.mode !== "absent") plan.push({ name: present.get(ENTITIES[entity].file.toLowerCase())!, entity, mode: declared.mode });
@@ -52,12 +53,17 @@ export async function* readOneRosterBundle(paths: readonly string[], passOverFor
         if (!manifest.files.has(base.toLowerCase())) prelude.push(warning(name, `is not declared in manifest.csv; add file.${base}=bulk or delta. The file is ignored`));
         continue;
       }
+      // Declared absent, it was said above that it is ignored: so it is.
+      if (manifest.files.get(base.toLowerCase())?.mode === "absent") continue;
       // A vendor's extra file rides along: stored as its own entity, never deleting anything.
       prelude.push(warning(name, `is not a OneRoster file; its rows are stored as extension entity "${base}"`));
-      plan.push({ name, entity: base, mode: "delta" });
+      plan.push({ name, entity: base, mode: "delta", extension: true });
     }
     if (prelude.length) yield prelude;
-    for (const step of plan) yield* readDataFile(await bundle.open(step.name), step.name, step.entity, step.mode, passOverFor);
+    for (const step of plan) {
+      if (step.extension) yield* readExtensionFile(() => bundle.open(step.name), step.name, step.entity, passOverFor);
+      else yield* readDataFile(await bundle.open(step.name), step.name, step.entity, step.mode, passOverFor);
+    }
   } finally {
     bundle.close();
   }
