@@ -5,20 +5,15 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DISTRICT, openStore, recordsOf, tempDir, USERS, writeBundle } from "../../test/_bundle.ts";
+import { describe, expect, it } from "vitest";
+import { DISTRICT, recordsOf, tempDir, USERS, writeBundle } from "../../test/_bundle.ts";
+import { storePerTest } from "../../test/_store.ts";
 import type { Store } from "../store/mod.ts";
 import { runImport, type ImportRequest } from "./run.ts";
 
 let dataDir: string;
 let store: Store;
-beforeEach(() => {
-  dataDir = tempDir("rosterbox-data-");
-  store = openStore(dataDir);
-});
-afterEach(async () => {
-  await store.close();
-});
+storePerTest((d, s) => ((dataDir = d), (store = s)));
 
 const run = (paths: string[], extra: Partial<ImportRequest> = {}) =>
   runImport(store, dataDir, { tenant: "strata", feed: "OneRoster", format: "oneroster-csv", paths, ...extra });

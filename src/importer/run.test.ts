@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DISTRICT, ENROLLMENTS, openStore, recordsOf, tempDir, USERS, writeBundle } from "../../test/_bundle.ts";
+import { describe, expect, it } from "vitest";
+import { DISTRICT, ENROLLMENTS, recordsOf, tempDir, USERS, writeBundle } from "../../test/_bundle.ts";
+import { storePerTest } from "../../test/_store.ts";
 import type { Store } from "../store/mod.ts";
 import { activeKey, packageKey, recordRange } from "../store/keys.ts";
 import { countActive } from "../store/records.ts";
@@ -11,14 +12,7 @@ import { hashPackage, listPackage } from "./_hash-thread.ts";
 
 let dataDir: string;
 let store: Store;
-
-beforeEach(() => {
-  dataDir = tempDir("rosterbox-data-");
-  store = openStore(dataDir);
-});
-afterEach(async () => {
-  await store.close();
-});
+storePerTest((d, s) => ((dataDir = d), (store = s)));
 
 const request = (paths: string[], extra: Partial<ImportRequest> = {}): ImportRequest => ({
   tenant: "strata", feed: "OneRoster", format: "oneroster-csv", paths, ...extra,

@@ -6,8 +6,9 @@
  * @module
  */
 
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openStore, ORGS, recordsOf, tempDir, USERS, writeBundle } from "../../../test/_bundle.ts";
+import { describe, expect, it } from "vitest";
+import { ORGS, recordsOf, USERS, writeBundle } from "../../../test/_bundle.ts";
+import { storePerTest } from "../../../test/_store.ts";
 import { runImport } from "../../importer/run.ts";
 import type { Store } from "../../store/mod.ts";
 import { FileError, type SourceEvent, type SourceIssue, type SourceRow } from "../types.ts";
@@ -97,13 +98,7 @@ describe("a vendor file the manifest declares absent", () => {
 describe("whole imports with vendor files", () => {
   let dataDir: string;
   let store: Store;
-  beforeEach(() => {
-    dataDir = tempDir("rosterbox-data-");
-    store = openStore(dataDir);
-  });
-  afterEach(async () => {
-    await store.close();
-  });
+  storePerTest((d, s) => ((dataDir = d), (store = s)));
   const run = (bundle: string) => runImport(store, dataDir, { tenant: "strata", feed: "OneRoster", format: "oneroster-csv", paths: [bundle] });
 
   it("a broken vendor header neither fails the job nor keeps users.csv out", async () => {
