@@ -199,17 +199,14 @@ function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>
   const stored = new StoredRecords(ctx, pe.entity);
   // The sourcedId of the last row the file holds but that was rejected: its record is not gone.
   let kept: string | undefined;
-  const passAbsent = function* (before: string | undefined): Generator<PlannedAction> {
-    for (; stored.id !== undefined && (before === undefined || stored.id < before); stored.advance()) {
+  for (const s of checked(ctx, pe, rows)) {
+    const id = "kept" in s ? s.kept : "action" in s ? s.sourcedId : s.id;
+    // Records the file no longer holds, before this row's key.
+    for (; stored.id !== undefined && stored.id < id; stored.advance()) {
       if (stored.id === kept) continue;
       const gone = absent(pe, stored);
       if (gone) yield gone;
     }
-  };
-  for (const s of checked(ctx, pe, rows)) {
-    const id = "kept" in s ? s.kept : "action" in s ? s.sourcedId : s.id;
-    // Records the file no longer holds, before this row's key.
-    yield* passAbsent(id);
     if ("kept" in s || "action" in s) {
       // Rejected here or at staging (a duplicate's first row was met already): the record stays as it is.
       kept = id;
@@ -221,7 +218,11 @@ function* walkBulk(ctx: PlanContext, pe: PlanEntity, rows: Iterator<MergedEntry>
       stored.advance();
     } else yield decide(pe, s, undefined, ctx);
   }
-  yield* passAbsent(undefined);
+  for (; stored.id !== undefined; stored.advance()) {
+    if (stored.id === kept) continue;
+    const gone = absent(pe, stored);
+    if (gone) yield gone;
+  }
 }
 
 function absent(pe: PlanEntity, stored: StoredRecords): PlannedAction | undefined {
