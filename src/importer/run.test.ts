@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DISTRICT, ENROLLMENTS, recordsOf, tempDir, USERS, writeBundle } from "../../test/_bundle.ts";
+import { DISTRICT, ENROLLMENTS, ORGS, recordsOf, tempDir, USERS, writeBundle } from "../../test/_bundle.ts";
 import { storePerTest } from "../../test/_store.ts";
 import type { Store } from "../store/mod.ts";
 import { activeKey, packageKey, recordRange } from "../store/keys.ts";
@@ -246,8 +246,8 @@ describe("the change threshold", () => {
   it("judges deletes by the active records, not by the tombstones of earlier deletes", async () => {
     const users = (n: number) => {
       const lines = ["sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName"];
-      for (let i = 1; i <= n; i++) lines.push(`u${i},,,true,,student,user${i},G,F`);
-      return writeBundle({ "users.csv": lines.join("\n") + "\n" });
+      for (let i = 1; i <= n; i++) lines.push(`u${i},,,true,s1,student,user${i},G,F`);
+      return writeBundle({ "orgs.csv": ORGS, "users.csv": lines.join("\n") + "\n" });
     };
     await run(users(10));
     expect((await run(users(5), { approve: true })).counts.users).toMatchObject({ deleted: 5 });
@@ -268,10 +268,10 @@ describe("the change threshold", () => {
 
   it("an approval applied onto records changed since its plan leaves the active count to be counted again", async () => {
     const users = (ids: number[]) =>
-      ["sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName", ...ids.map((i) => `u${i},,,true,,student,user${i},G,F`)].join("\n") + "\n";
+      ["sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName", ...ids.map((i) => `u${i},,,true,s1,student,user${i},G,F`)].join("\n") + "\n";
     const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
-    await run(writeBundle({ "users.csv": users(range(10)) }));
-    const held = await run(writeBundle({ "users.csv": users(range(5)) }));
+    await run(writeBundle({ "orgs.csv": ORGS, "users.csv": users(range(10)) }));
+    const held = await run(writeBundle({ "orgs.csv": ORGS, "users.csv": users(range(5)) }));
     expect(held.status).toBe("held");
     // Another feed adds u11 while the job waits: the plan's figure (5 once applied) no longer holds.
     const delta = writeBundle({ "users.csv": users([11]).replace(",,,true", ",active,2026-11-24T10:00:00Z,true") }, { modes: { "users.csv": "delta" } });

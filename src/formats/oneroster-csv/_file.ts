@@ -100,6 +100,12 @@ function rowBuilder(names: readonly string[]): (values: string[]) => Record<stri
   return new Function("v", `return { ${body} };`) as (values: string[]) => Record<string, string>;
 }
 
+/** Fields a file must fill beyond its entity's own rules, in this bundle's OneRoster version, and why. */
+export interface RequiredHere {
+  fields: readonly string[];
+  why: string;
+}
+
 /**
  * Streams one data file as canonical rows, in batches. Rows that `passOver`
  * lets by (from their digest, once the header is read) come as `passed`
@@ -114,6 +120,7 @@ export async function* readDataFile(
   entity: string,
   mode: FileMode,
   passOverFor?: PassOverFor,
+  required?: RequiredHere,
 ): AsyncGenerator<SourceEvent[]> {
   let header: Header | undefined;
   let pass: PassOver | undefined;
@@ -134,6 +141,9 @@ export async function* readDataFile(
   // The tokenizer hands over the header as soon as it reads it, so that the rows after it, in the same chunk too, can be passed over.
   const onHeader = (names: string[]): PassOverCut<SourcePassed> | undefined => {
     header = matchHeader(file, entity, names);
+    for (const name of required?.fields ?? []) {
+      if (!header.columnOf.has(name)) throw new FileError(file, 1, `wrong header: no ${name} column; ${required!.why}`);
+    }
     pass = passOverFor?.(entity, file);
     return pass ? offer : undefined;
   };
@@ -166,6 +176,12 @@ export async function* readDataFile(
         continue;
       }
       const fields = head.build(values);
+      // A delete names its record and nothing more.
+      const blank = required && fields.status !== "tobedeleted" ? required.fields.filter((name) => (fields[name] ?? "") === "") : [];
+      if (blank.length > 0) {
+        out.push(issue(file, rec.line, entity, fields.sourcedId ?? "", "ERROR", blank.map((name) => `${name}: required but empty; ${required!.why}`).join("; ")));
+        continue;
+      }
       out.push({ kind: "row", file, line: rec.line, entity, fields, digest: seededDigest(head.seed, rec.digest!) });
     }
     if (out.length) yield out;

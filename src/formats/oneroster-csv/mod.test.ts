@@ -24,6 +24,35 @@ const rowsOf = (events: SourceEvent[], entity: string) => events.filter((e): e i
 const issuesOf = (events: SourceEvent[], file: string) => events.filter((e): e is SourceIssue => e.kind === "issue" && e.file === file);
 const filesOf = (events: SourceEvent[]) => events.flatMap((e) => (e.kind === "file" ? [e.file] : []));
 
+describe("users in a OneRoster 1.1 bundle", () => {
+  const header = USERS.split("\n")[0]!;
+  const manifest = (version: string) => `propertyName,value\nmanifest.version,1.0\noneroster.version,${version}\nfile.users,delta\n`;
+  it("must carry their orgs and role, which 1.2 moves to roles.csv; a delete needs neither", async () => {
+    const users = [header,
+      "u1,,,true,s1,student,ada,,Ada,Lovelace,,1001,,,,,09,",
+      "u2,,,true,,student,alan,,Alan,Turing,,1002,,,,,09,",
+      "u3,,,true,s1,,grace,,Grace,Hopper,,1003,,,,,10,",
+      "u4,tobedeleted,,,,,,,,,,,,,,,,",
+    ].join("\n") + "\n";
+    const events = await eventsOf(writeBundle({ "users.csv": users }, { manifest: manifest("1.1") }));
+    expect(rowsOf(events, "users").map((r) => r.fields.sourcedId)).toEqual(["u1", "u4"]);
+    const why = "OneRoster 1.1 users carry their orgs and role (1.2 moves them to roles.csv)";
+    expect(issuesOf(events, "users.csv").map((i) => [i.line, i.sourcedId, i.severity, i.message])).toEqual([
+      [3, "u2", "ERROR", `orgSourcedIds: required but empty; ${why}`],
+      [4, "u3", "ERROR", `role: required but empty; ${why}`],
+    ]);
+    // In 1.2 the same rows are users without them.
+    const v12 = await eventsOf(writeBundle({ "users.csv": users }, { manifest: manifest("1.2") }));
+    expect(rowsOf(v12, "users").map((r) => r.fields.sourcedId)).toEqual(["u1", "u2", "u3", "u4"]);
+  });
+
+  it("must have the columns: a 1.1 users.csv without a role column is the wrong file", async () => {
+    const without = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,username,givenName,familyName\nu1,,,true,s1,ada,Ada,Lovelace\n";
+    await expect(eventsOf(writeBundle({ "users.csv": without }, { manifest: manifest("1.1") }))).rejects.toThrow(
+      new FileError("users.csv", 1, "wrong header: no role column; OneRoster 1.1 users carry their orgs and role (1.2 moves them to roles.csv)"));
+  });
+});
+
 describe("a vendor file's header", () => {
   it("is repaired, not fatal: a blank column is named column<N>, a repeated one gets _2; one warning per file", async () => {
     const dir = writeBundle({

@@ -8,7 +8,7 @@
 import { ENTITIES, IMPORT_ORDER, isEntityName } from "../../model/entities.ts";
 import { FileError, type PassOverFor, type SourceEvent, type SourceStream } from "../types.ts";
 import { openBundle } from "./_bundle.ts";
-import { readDataFile, readExtensionFile } from "./_file.ts";
+import { readDataFile, readExtensionFile, type RequiredHere } from "./_file.ts";
 import { readManifest } from "./_manifest.ts";
 
 export { openBundle, type Bundle } from "./_bundle.ts";
@@ -62,7 +62,7 @@ export async function* readOneRosterBundle(paths: readonly string[], passOverFor
     if (prelude.length) yield prelude;
     for (const step of plan) {
       if (step.extension) yield* readExtensionFile(() => bundle.open(step.name), step.name, step.entity, passOverFor);
-      else yield* readDataFile(await bundle.open(step.name), step.name, step.entity, step.mode, passOverFor);
+      else yield* readDataFile(await bundle.open(step.name), step.name, step.entity, step.mode, passOverFor, requiredIn(manifest.onerosterVersion, step.entity));
     }
   } finally {
     bundle.close();
@@ -71,4 +71,14 @@ export async function* readOneRosterBundle(paths: readonly string[], passOverFor
 
 function warning(file: string, message: string): SourceEvent {
   return { kind: "issue", file, line: 0, entity: "manifest", sourcedId: "", severity: "WARNING", message };
+}
+
+/**
+ * What OneRoster 1.1 requires of a users row that 1.2 moved to roles.csv
+ * (the model checks these columns only where a file has them, as 1.2's
+ * users.csv need not).
+ */
+function requiredIn(version: string, entity: string): RequiredHere | undefined {
+  if (entity !== "users" || !version.startsWith("1.1")) return undefined;
+  return { fields: ["orgSourcedIds", "role"], why: "OneRoster 1.1 users carry their orgs and role (1.2 moves them to roles.csv)" };
 }
