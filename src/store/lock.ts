@@ -7,12 +7,14 @@
  * The lock appears with its content already in it (written to a file of our
  * own, then hard-linked into place), so a process starting at the same
  * instant never reads an empty lock and takes it for a dead one's; a stale
- * lock is moved aside before it is replaced, which only one process can do.
+ * lock is removed only by the holder of a second, short-lived lock (the
+ * takeover), and only if it is still the lock read as stale — so two
+ * processes replacing it at once cannot remove each other's.
  *
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 function alive(pid: number): boolean {
@@ -67,6 +69,11 @@ function place(mine: string, path: string, text: string): void {
   }
 }
 
+/** Sleeps the thread: a lock is taken before anything else runs, so there is nothing to wait for instead. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /**
  * Takes the data directory's lock; returns its release.
  *
@@ -77,13 +84,16 @@ function place(mine: string, path: string, text: string): void {
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, "rosterbox.lock");
+  // Whoever replaces a stale lock holds this one meanwhile: only one process at a time may
+  // remove a lock, and only one it read as stale while holding this.
+  const takeover = `${path}.takeover`;
   const boot = bootId();
   const text = boot === "" ? String(process.pid) : `${process.pid} ${boot}`;
-  const unique = () => `${path}.${process.pid}.${randomBytes(6).toString("hex")}`;
-  const mine = unique();
+  const mine = `${path}.${process.pid}.${randomBytes(6).toString("hex")}`;
   writeFileSync(mine, text);
+  const inUse = (owner: number) => new Error(`${dataDir} is in use by process ${owner} (another rosterbox import or serve); wait for it to finish`);
   try {
-    for (let attempt = 0; attempt < 10; attempt++) {
+    for (let attempt = 0; attempt < 200; attempt++) {
       try {
         place(mine, path, text);
         // Only our own lock is removed: one that replaced ours (it cannot, while we live) stays.
@@ -96,25 +106,24 @@ export function lockDataDir(dataDir: string): () => void {
       const found = readLock(path);
       if (found === undefined) continue;
       const owner = liveOwner(found, boot);
-      if (owner && owner !== process.pid) {
-        throw new Error(`${dataDir} is in use by process ${owner} (another rosterbox import or serve); wait for it to finish`);
-      }
-      // Stale. Of processes racing to replace it, one moves it aside; a lock taken since we read it goes back.
-      const aside = unique();
+      if (owner && owner !== process.pid) throw inUse(owner);
+      // Stale: replaced under the takeover lock, by one process at a time.
       try {
-        renameSync(path, aside);
+        place(mine, takeover, text);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
-        throw err;
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        const holder = readLock(takeover);
+        // A takeover left by a process that died in the middle of one is removed; a live one is waited for.
+        if (holder !== undefined && !liveOwner(holder, boot)) rmSync(takeover, { force: true });
+        else pause(5);
+        continue;
       }
-      if (readLock(aside) !== found) {
-        try {
-          linkSync(aside, path);
-        } catch {
-          // Another lock is in place already; whoever holds it is found at the next attempt.
-        }
+      try {
+        // Still the stale lock we read? Only a takeover holder removes a lock, and no lock is made over one.
+        if (readLock(path) === found) rmSync(path, { force: true });
+      } finally {
+        rmSync(takeover, { force: true });
       }
-      rmSync(aside, { force: true });
     }
     throw new Error(`could not take the lock ${path}: it keeps changing hands`);
   } finally {
