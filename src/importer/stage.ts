@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import type { Database } from "lmdb";
 import { KEY_REFS, REFERENCED, refTargets, type EntityName } from "../model/entities.ts";
-import { isIdSafe, validatorFor, refsOf, type FieldReader, type RowCheck, type RowRef } from "../model/validate.ts";
+import { checkSourcedId, validatorFor, refsOf, type FieldReader, type RowCheck, type RowRef } from "../model/validate.ts";
 import { encodeBody, decodeRecord } from "../store/record.ts";
 import { recordKey, stagedKey } from "../store/keys.ts";
 import type { Store } from "../store/mod.ts";
@@ -246,7 +246,7 @@ class Stager {
     const deleting = fields.status === "tobedeleted" || row.op === "delete";
     // A delete names its record and nothing more (IMS recstatus 3 sends the sourcedId alone):
     // the fields a record must have are the stored record's business, not the delete's.
-    if (deleting) checkDeleteId(sourcedId, check);
+    if (deleting) checkSourcedId(sourcedId, check, "; a delete must name the record it deletes");
     else validatorFor(entity).check(fields, check, refs);
     const keyRef = KEY_REFS[entity as EntityName];
     if (keyRef && sourcedId !== "" && check.errors.length === 0) refs.push({ field: "sourcedId", entity: keyRef, id: sourcedId });
@@ -421,8 +421,3 @@ class Stager {
   }
 }
 
-/** What a delete row must carry: the sourcedId of the record it deletes. */
-function checkDeleteId(sourcedId: string, check: RowCheck): void {
-  if (sourcedId === "") check.errors.push("sourcedId: required but empty; a delete must name the record it deletes");
-  else if (!isIdSafe(sourcedId)) check.errors.push(`sourcedId: "${sourcedId.slice(0, 80)}" is not a valid id (1–255 characters of letters, digits, . - _ / @)`);
-}

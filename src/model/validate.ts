@@ -193,6 +193,17 @@ function valueReader(names: readonly string[]): (fields: Record<string, string>)
 const cache = new Map<string, RowValidator>();
 
 /**
+ * The check every row's sourcedId gets: there, and GUID-safe. `required`
+ * ends an empty one's message (a delete row is checked for this alone).
+ *
+ * @example checkSourcedId("", check, "; a delete must name the record it deletes")
+ */
+export function checkSourcedId(id: string, check: RowCheck, required = ""): void {
+  if (id === "") check.errors.push(`sourcedId: required but empty${required}`);
+  else if (!isIdSafe(id)) check.errors.push(`sourcedId: "${clip(id)}" is not a valid id (1–255 characters of letters, digits, . - _ / @)`);
+}
+
+/**
  * The validator for an entity; an extension entity (a vendor file) gets one
  * that checks only the sourcedId.
  *
@@ -210,9 +221,7 @@ export function validatorFor(entity: string): RowValidator {
   const read = valueReader(specs.map((f) => f.name));
   v = {
     check(fields, check, refs) {
-      const id = fields.sourcedId ?? "";
-      if (id === "") check.errors.push("sourcedId: required but empty");
-      else if (!isIdSafe(id)) check.errors.push(`sourcedId: "${clip(id)}" is not a valid id (1–255 characters of letters, digits, . - _ / @)`);
+      checkSourcedId(fields.sourcedId ?? "", check);
       const status = fields.status;
       if (status !== undefined && status !== "") {
         const lower = status.toLowerCase();
